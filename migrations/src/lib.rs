@@ -1,0 +1,13 @@
+//! Viesti's schema, one file per change, applied at start by `viesti serve` and `viesti migrate`.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_accounts::Migration)]
+    }
+}

@@ -1,0 +1,54 @@
+//! The HTML document (`shell`) and the router (`App`).
+use crate::pages::{
+    chatbot::ChatbotSettings, chatbots::ChatbotListPage, channels::ChannelsPage,
+    dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around every page; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="h-full text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/viesti.css"/>
+        <Title formatter=|title: String| if title.is_empty() { "Viesti".to_owned() } else { format!("{title} · Viesti") }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/chatbots"/> }/>
+                <Route path=path!("/signup") view=SignUpPage/>
+                <Route path=path!("/login") view=SignInPage/>
+                <ParentRoute path=path!("/chatbots") view=DashboardLayout>
+                    <Route path=path!("") view=ChatbotListPage/>
+                    <Route path=path!(":id") view=ChatbotSettings/>
+                    <Route
+                        path=path!(":id/integrations")
+                        view=|| view! { <Redirect path="channels"/> }
+                    />
+                    <Route path=path!(":id/integrations/channels") view=ChannelsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,6 @@
+//! Building blocks shared by the pages.
+pub mod feedback;
+pub mod fields;
+
+pub use feedback::{EmptyState, ErrorPanel, FormError, Loading, Spinner};
+pub use fields::{PasswordField, TextAreaField, TextField};

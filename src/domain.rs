@@ -1,0 +1,15 @@
+//! Types shared by the browser and the server that cannot hold a bad value. No I/O here.
+mod account;
+mod chatbot;
+
+pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
+pub use chatbot::{ChatbotName, SystemPrompt};
+
+/// Why a value was refused, in words for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Rejected(pub String);
+
+fn rejected(message: impl Into<String>) -> Rejected {
+    Rejected(message.into())
+}

@@ -1,0 +1,81 @@
+//! The one error type every server function returns, shaped for the person reading it.
+//!
+//! Messages are written for the user and never carry a cause that could leak a secret or an internal
+//! detail; causes are logged on the server where the error is created.
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A form field failed its domain rule; `field` is the input's name so the page can show it inline.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("Your role in this workspace doesn't allow that. Ask an owner or admin.")]
+    Forbidden,
+    #[error("{0}")]
+    PlanRequired(String),
+    #[error("That page or item doesn't exist, or it isn't part of your workspace.")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Please wait a minute and try again.")]
+    RateLimited,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// Transport and encoding failures raised by the server-function machinery itself.
+    #[error("The request couldn't be completed: {0}")]
+    Request(ServerFnErrorErr),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The message to show beside the named input, if this error belongs to it.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Request(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::PlanRequired(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Request(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %error, "database error");
+        Self::Internal
+    }
+}

@@ -1,0 +1,20 @@
+//! Viesti: a business's AI support chatbot, answering text messages from the business's own Twilio number.
+//!
+//! One crate, two builds: `ssr` (the axum server, with everything in [`server`]) and `hydrate` (the
+//! browser bundle). Modules outside [`server`] are compiled for both and must stay free of I/O.
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod server_fns;
+
+/// The browser entry point that cargo-leptos calls after loading the wasm bundle.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

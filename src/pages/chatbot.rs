@@ -1,0 +1,176 @@
+//! One chatbot: its settings (name, system prompt), deleting it, and the tabs to its integrations.
+use crate::components::fields::rules;
+use crate::components::{ErrorPanel, FormError, Loading, Spinner, TextAreaField, TextField};
+use crate::domain::SystemPrompt;
+use crate::pages::{BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, action_error, field_error};
+use crate::server_fns::chatbots::{ChatbotDetail, DeleteChatbot, UpdateChatbot, get_chatbot};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+/// The chatbot id in the address, if it is one.
+pub(crate) fn chatbot_id_param() -> Memo<Option<Uuid>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| Uuid::parse_str(&id).ok())))
+}
+
+/// Breadcrumbs and the Settings / Integrations tabs above every chatbot page.
+#[component]
+pub fn ChatbotHeader(id: Uuid, name: String, current: &'static str) -> impl IntoView {
+    let tab = "border-b-2 px-1 pb-2 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600";
+    let tab_class = move |which: &str| {
+        if which == current {
+            format!("{tab} border-indigo-700 text-indigo-800")
+        } else {
+            format!("{tab} border-transparent text-slate-600 hover:text-slate-900")
+        }
+    };
+    let aria = move |which: &str| (which == current).then_some("page");
+    view! {
+        <nav aria-label="Breadcrumb" class="text-sm text-slate-600">
+            <ol class="flex flex-wrap gap-1">
+                <li><a class="hover:underline" href="/chatbots">"Chatbots"</a><span aria-hidden="true">" /"</span></li>
+                <li class="font-medium text-slate-800">{name.clone()}</li>
+            </ol>
+        </nav>
+        <h1 class="mt-1 text-2xl font-bold">{name}</h1>
+        <nav aria-label="Chatbot sections" class="mt-4 border-b border-slate-200">
+            <ul class="flex gap-6">
+                <li>
+                    <a href=format!("/chatbots/{id}") class=tab_class("settings") aria-current=aria("settings")>
+                        "Settings"
+                    </a>
+                </li>
+                <li>
+                    <a
+                        href=format!("/chatbots/{id}/integrations/channels")
+                        class=tab_class("integrations")
+                        aria-current=aria("integrations")
+                    >
+                        "Integrations"
+                    </a>
+                </li>
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+pub fn ChatbotSettings() -> impl IntoView {
+    let id = chatbot_id_param();
+    let update = ServerAction::<UpdateChatbot>::new();
+    let detail = Resource::new_blocking(
+        move || (id.get(), update.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_chatbot(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(bot) => view! { <Settings bot update/> }.into_any(),
+                    Err(error) => view! { <Title text="Not found"/><ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl IntoView {
+    let error = action_error(update);
+    let pending = update.pending();
+    let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(()))));
+    let editable = bot.editable;
+    let ChatbotDetail { id, name, system_prompt, .. } = bot;
+    let delete_name = name.clone();
+    view! {
+        <Title text=name.clone()/>
+        <ChatbotHeader id name=name.clone() current="settings"/>
+        <section aria-labelledby="settings-heading" class="mt-6 max-w-2xl rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <h2 id="settings-heading" class="text-lg font-semibold">"Settings"</h2>
+            <Show when=move || !editable>
+                <p class="mt-2 text-sm text-slate-600">"You can read these settings; an owner or admin can change them."</p>
+            </Show>
+            <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <TextField
+                    label="Name"
+                    name="name"
+                    initial=name
+                    rule=rules::chatbot_name
+                    server_error=field_error(error, "name")
+                    disabled=!editable
+                />
+                <TextAreaField
+                    label="System prompt"
+                    name="system_prompt"
+                    initial=system_prompt
+                    max_chars=SystemPrompt::MAX_CHARS
+                    rule=rules::system_prompt
+                    server_error=field_error(error, "system_prompt")
+                    rows=10
+                    disabled=!editable
+                />
+                <FormError error/>
+                <Show when=move || editable>
+                    <div class="flex items-center gap-3">
+                        <button type="submit" class=BUTTON_PRIMARY disabled=pending>
+                            <Show when=move || pending.get()><Spinner/></Show>
+                            {move || if pending.get() { "Saving…" } else { "Save changes" }}
+                        </button>
+                        <p role="status" aria-live="polite" class="text-sm text-green-800">
+                            {move || saved.get().then_some("Saved.")}
+                        </p>
+                    </div>
+                </Show>
+            </ActionForm>
+        </section>
+        <Show when=move || editable>
+            <DeleteChatbotPanel id name=delete_name.clone()/>
+        </Show>
+    }
+}
+
+#[component]
+fn DeleteChatbotPanel(id: Uuid, name: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteChatbot>::new();
+    let error = action_error(delete);
+    let pending = delete.pending();
+    let confirming = RwSignal::new(false);
+    let question = StoredValue::new(format!("Delete “{name}” for good?"));
+    view! {
+        <section aria-labelledby="danger-heading" class="mt-8 max-w-2xl rounded-lg border border-red-200 bg-white p-6">
+            <h2 id="danger-heading" class="text-lg font-semibold text-red-900">"Delete this chatbot"</h2>
+            <p class="mt-1 text-sm text-slate-700">"Its settings and channel connections are removed. This can't be undone."</p>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") on:click=move |_| confirming.set(true)>
+                        "Delete chatbot…"
+                    </button>
+                }
+            >
+                <ActionForm action=delete attr:class="mt-4 flex flex-wrap items-center gap-3">
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <p class="w-full text-sm font-medium text-red-900" role="alert">
+                        {question.get_value()}
+                    </p>
+                    <button type="submit" class=BUTTON_DANGER disabled=pending>
+                        <Show when=move || pending.get()><Spinner/></Show>
+                        {move || if pending.get() { "Deleting…" } else { "Yes, delete it" }}
+                    </button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>
+                        "Cancel"
+                    </button>
+                </ActionForm>
+            </Show>
+            <FormError error/>
+        </section>
+    }
+}

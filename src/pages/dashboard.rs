@@ -1,0 +1,68 @@
+//! The signed-in frame: left navigation, who is signed in, and the page in the middle.
+use crate::components::{ErrorPanel, Loading};
+use crate::server_fns::auth::{SignOut, Viewer, current_viewer};
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+
+#[component]
+pub fn DashboardLayout() -> impl IntoView {
+    // Blocking, so a signed-out visitor gets a real 302 to /login before any HTML is sent.
+    let viewer = Resource::new_blocking(|| (), |_| current_viewer());
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => view! { <Frame viewer/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! { <main class="p-6"><ErrorPanel error/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(viewer: Viewer) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let nav_link = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-800";
+    view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow"
+        >
+            "Skip to content"
+        </a>
+        <div class="min-h-full md:flex">
+            <aside class="border-b border-slate-200 bg-white md:min-h-screen md:w-60 md:shrink-0 md:border-b-0 md:border-r">
+                <div class="flex items-center justify-between gap-4 px-4 py-3 md:block md:py-5">
+                    <a href="/chatbots" class="text-lg font-bold tracking-tight text-indigo-800">"Viesti"</a>
+                    <p class="text-xs text-slate-600 md:mt-1" data-testid="workspace">
+                        {viewer.workspace_name.clone()}
+                        " · "
+                        {viewer.plan.label()}
+                    </p>
+                </div>
+                <nav aria-label="Main" class="px-2 pb-2 md:pb-4">
+                    <ul class="flex gap-1 md:block md:space-y-1">
+                        <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
+                    </ul>
+                </nav>
+                <div class="hidden border-t border-slate-200 px-4 py-4 text-sm md:block">
+                    <p class="truncate font-medium" title=viewer.email.clone()>{viewer.email.clone()}</p>
+                    <p class="text-slate-600">{viewer.role.label()}</p>
+                </div>
+                <ActionForm action=sign_out attr:class="px-4 pb-4">
+                    <button
+                        type="submit"
+                        class="text-sm font-medium text-slate-700 underline-offset-2 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 rounded"
+                    >
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </aside>
+            <main id="main" tabindex="-1" class="min-w-0 flex-1 px-4 py-6 sm:px-8 sm:py-8">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,224 @@
+//! Password hashing, who is calling a server function, and the limits on guessing passwords.
+use crate::domain::{Email, NewPassword};
+use crate::error::AppError;
+use crate::server::repo::accounts::{self, Member};
+use crate::server::state::AppState;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::LazyLock;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// The session key that holds the signed-in user's id.
+const USER_ID_KEY: &str = "user_id";
+
+/// Hashes a new password with argon2id (OWASP's recommended parameters are the crate defaults) off the
+/// async runtime, since a hash takes tens of milliseconds of CPU.
+pub async fn hash_password(password: NewPassword) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "password hashing task failed");
+        AppError::Internal
+    })?
+    .map_err(|error| {
+        tracing::error!(%error, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+/// A hash to verify against when the email is unknown, so that a miss costs as long as a wrong password
+/// and response times do not reveal which emails have accounts.
+static DECOY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(Uuid::new_v4().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .ok()
+});
+
+/// Checks a sign-in attempt; `stored` is `None` when no user has that email.
+pub async fn verify_password(candidate: String, stored: Option<String>) -> bool {
+    let known = stored.is_some();
+    tokio::task::spawn_blocking(move || {
+        let Some(hash) = stored.or_else(|| DECOY_HASH.clone()) else {
+            return false;
+        };
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            tracing::error!("a stored password hash could not be parsed");
+            return false;
+        };
+        Argon2::default()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok()
+            && known
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Per-key token buckets for the unauthenticated endpoints that invite guessing.
+pub struct AuthRateLimits {
+    sign_up_by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sign_in_by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sign_in_by_email: DefaultKeyedRateLimiter<Email>,
+}
+
+const fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::MIN.saturating_add(n - 1))
+}
+
+impl Default for AuthRateLimits {
+    fn default() -> Self {
+        Self {
+            sign_up_by_ip: RateLimiter::keyed(per_minute(10)),
+            sign_in_by_ip: RateLimiter::keyed(per_minute(30)),
+            // Five tries at one account, then one more every 12 seconds, wherever they come from.
+            sign_in_by_email: RateLimiter::keyed(per_minute(5)),
+        }
+    }
+}
+
+impl AuthRateLimits {
+    pub fn check_sign_up(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.sign_up_by_ip.check_key(&ip).map_err(|_| AppError::RateLimited)
+    }
+
+    pub fn check_sign_in(&self, ip: IpAddr, email: &Email) -> Result<(), AppError> {
+        self.sign_in_by_ip.check_key(&ip).map_err(|_| AppError::RateLimited)?;
+        self.sign_in_by_email.check_key(email).map_err(|_| AppError::RateLimited)
+    }
+
+    /// Forgets keys whose buckets are full again, so memory stays bounded.
+    pub fn forget_idle(&self) {
+        self.sign_up_by_ip.retain_recent();
+        self.sign_in_by_ip.retain_recent();
+        self.sign_in_by_email.retain_recent();
+    }
+}
+
+/// The session of the request being served.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// Starts a fresh session for a user who just proved who they are. The id is rotated so a session id
+/// planted before sign-in (session fixation) is worthless.
+pub async fn sign_in_session(session: &Session, user_id: Uuid) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID_KEY, user_id).await.map_err(session_error)
+}
+
+pub async fn end_session(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    tracing::error!(%error, "session store error");
+    AppError::Internal
+}
+
+/// The signed-in member, or `None` for a visitor.
+pub async fn current_member(state: &AppState) -> Result<Option<Member>, AppError> {
+    let session = session().await?;
+    let Some(user_id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let member = accounts::find_member(&state.db, user_id).await?;
+    if member.is_none() {
+        // The user was deleted while signed in: the session is worth nothing now.
+        end_session(&session).await?;
+    }
+    Ok(member)
+}
+
+/// The signed-in member; visitors get `Unauthenticated`.
+pub async fn require_member(state: &AppState) -> Result<Member, AppError> {
+    current_member(state).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// A signed-in owner or admin; agents get `Forbidden`.
+pub async fn require_manager(state: &AppState) -> Result<Member, AppError> {
+    let member = require_member(state).await?;
+    if member.role.can_manage() {
+        Ok(member)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The peer address of the request being served, for rate limiting.
+pub async fn client_ip() -> Result<IpAddr, AppError> {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip())
+        .map_err(|error| {
+            tracing::error!(%error, "connect info missing");
+            AppError::Internal
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let hash = hash_password(NewPassword::parse("correct horse battery").expect("valid"))
+            .await
+            .expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
+        assert!(!verify_password("correct horse batterY".into(), Some(hash)).await);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies_even_with_the_decoy_password() {
+        assert!(!verify_password(String::new(), None).await);
+        assert!(!verify_password("anything at all".into(), None).await);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_stored_hash_fails_closed() {
+        assert!(!verify_password("x".into(), Some("not a phc string".into())).await);
+    }
+
+    #[test]
+    fn sign_in_is_limited_per_email_across_addresses() {
+        let limits = AuthRateLimits::default();
+        let email = Email::parse("victim@example.com").expect("valid");
+        for i in 0..5u8 {
+            let ip = IpAddr::from([10, 0, 0, i]);
+            assert!(limits.check_sign_in(ip, &email).is_ok(), "attempt {i}");
+        }
+        let sixth = limits.check_sign_in(IpAddr::from([10, 0, 0, 99]), &email);
+        assert_eq!(sixth, Err(AppError::RateLimited));
+        let other = Email::parse("someone@example.com").expect("valid");
+        assert!(limits.check_sign_in(IpAddr::from([10, 0, 0, 99]), &other).is_ok());
+    }
+
+    #[test]
+    fn sign_up_is_limited_per_address() {
+        let limits = AuthRateLimits::default();
+        let ip = IpAddr::from([192, 0, 2, 1]);
+        for _ in 0..10 {
+            assert!(limits.check_sign_up(ip).is_ok());
+        }
+        assert_eq!(limits.check_sign_up(ip), Err(AppError::RateLimited));
+        assert!(limits.check_sign_up(IpAddr::from([192, 0, 2, 2])).is_ok());
+    }
+}

@@ -1,0 +1,287 @@
+//! The one typed configuration, read from the environment (and `.env` when present) at start.
+//!
+//! A missing or malformed value stops start-up with one line naming the variable; values themselves
+//! are never echoed, since several of them are secrets.
+use crate::domain::Plan;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use std::fmt;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug)]
+pub struct Config {
+    /// `DATABASE_URL`; a SQLite file in the data dir when unset. May carry a password, so it is secret.
+    pub database_url: SecretString,
+    /// `VIESTI_DATA_DIR`, default `data`.
+    pub data_dir: PathBuf,
+    /// `VIESTI_ENCRYPTION_KEY`: the AES-256-GCM key for stored credentials. Never stored in the database.
+    pub encryption_key: EncryptionKey,
+    /// `PUBLIC_BASE_URL`: the address Twilio and browsers use to reach us (webhook URLs, cookie `Secure`).
+    pub public_base_url: Url,
+    /// `TWILIO_API_BASE`, default `https://api.twilio.com`; tests point it at a loopback double.
+    pub twilio_api_base: Url,
+    /// `SENTRY_DSN`: errors are reported to Sentry only when it is set.
+    pub sentry_dsn: Option<SecretString>,
+    /// `DEFAULT_PLAN`: the plan new workspaces start on.
+    pub default_plan: Plan,
+}
+
+/// A configuration value that stops start-up; its `Display` is the one line the operator sees.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads `.env` (if present, without overriding the real environment), then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case in production; a malformed one is an error worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(error) if error.not_found() => {}
+            Err(error) => return Err(config_error(".env", format!("could not be read: {error}"))),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any source of variables, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("VIESTI_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(config_error(
+                        "DATABASE_URL",
+                        "must start with sqlite:, postgres:// or postgresql://",
+                    ));
+                }
+                url
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("viesti.db").display()),
+        };
+
+        let encryption_key = match get("VIESTI_ENCRYPTION_KEY") {
+            Some(value) => EncryptionKey::from_base64(&value)
+                .map_err(|problem| config_error("VIESTI_ENCRYPTION_KEY", problem))?,
+            None => {
+                return Err(config_error(
+                    "VIESTI_ENCRYPTION_KEY",
+                    "is not set: it must be 32 random bytes in base64 (for example: openssl rand -base64 32)",
+                ));
+            }
+        };
+
+        let public_base_url = parse_base_url(
+            "PUBLIC_BASE_URL",
+            &get("PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".to_owned()),
+        )?;
+        let twilio_api_base = parse_base_url(
+            "TWILIO_API_BASE",
+            &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
+        )?;
+
+        let sentry_dsn = match get("SENTRY_DSN") {
+            Some(dsn) => {
+                let url = Url::parse(&dsn)
+                    .map_err(|_| config_error("SENTRY_DSN", "is not a URL"))?;
+                if url.username().is_empty() || url.path_segments().and_then(|mut s| s.next_back()).is_none_or(str::is_empty) {
+                    return Err(config_error(
+                        "SENTRY_DSN",
+                        "must look like https://<key>@<host>/<project-id>",
+                    ));
+                }
+                Some(SecretString::from(dsn))
+            }
+            None => None,
+        };
+
+        let default_plan = match get("DEFAULT_PLAN") {
+            Some(plan) => plan
+                .parse::<Plan>()
+                .map_err(|e| config_error("DEFAULT_PLAN", format!("is not a plan: {e}")))?,
+            None => Plan::Starter,
+        };
+
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            data_dir,
+            encryption_key,
+            public_base_url,
+            twilio_api_base,
+            sentry_dsn,
+            default_plan,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// An absolute public URL for a path of ours, such as `/api/webhooks/twilio/sms`.
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_base_url.as_str().trim_end_matches('/'))
+    }
+
+    /// Cookies get `Secure` when the public address is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_base_url.scheme() == "https"
+    }
+}
+
+fn parse_base_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|_| config_error(variable, "is not an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(config_error(variable, "must be an http:// or https:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(config_error(variable, "must not have a query or fragment"));
+    }
+    // Stored without a trailing slash so paths can be appended with format!("{base}/api/...").
+    let trimmed = url.as_str().trim_end_matches('/').to_owned();
+    Url::parse(&trimmed).map_err(|_| config_error(variable, "is not an absolute URL"))
+}
+
+/// The 32-byte AES-256-GCM key for stored credentials. Redacted in `Debug`, zeroed on drop.
+pub struct EncryptionKey(SecretBox<[u8; 32]>);
+
+impl EncryptionKey {
+    pub const LEN: usize = 32;
+
+    pub fn from_base64(value: &str) -> Result<Self, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|_| "is not valid base64".to_owned())?;
+        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            format!("must decode to exactly {} bytes (it decodes to {})", Self::LEN, bytes.len())
+        })?;
+        Ok(Self(SecretBox::new(Box::new(array))))
+    }
+
+    /// A fresh random key in base64, for the serve command's first run.
+    pub fn generate_base64() -> String {
+        let key: [u8; 32] = rand::random();
+        base64::engine::general_purpose::STANDARD.encode(key)
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EncryptionKey([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 ASCII bytes
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_give_a_sqlite_file_in_the_data_dir_and_the_starter_plan() {
+        let config = config(&[("VIESTI_ENCRYPTION_KEY", KEY)]).expect("valid");
+        assert_eq!(config.database_url.expose_secret(), "sqlite://data/viesti.db?mode=rwc");
+        assert!(config.is_sqlite());
+        assert_eq!(config.default_plan, Plan::Starter);
+        assert_eq!(config.twilio_api_base.as_str(), "https://api.twilio.com/");
+        assert_eq!(config.public_base_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(config.sentry_dsn.is_none());
+        assert!(!config.cookies_secure());
+    }
+
+    #[test]
+    fn a_missing_encryption_key_names_the_variable() {
+        let error = config(&[]).expect_err("must fail");
+        assert_eq!(error.variable, "VIESTI_ENCRYPTION_KEY");
+        assert!(error.to_string().starts_with("configuration error: VIESTI_ENCRYPTION_KEY "));
+    }
+
+    #[test]
+    fn a_short_or_non_base64_key_is_refused_without_echoing_it() {
+        let short = config(&[("VIESTI_ENCRYPTION_KEY", "c2hvcnRzZWNyZXQ=")]).expect_err("must fail");
+        assert_eq!(short.variable, "VIESTI_ENCRYPTION_KEY");
+        assert!(short.problem.contains("exactly 32 bytes"));
+        assert!(!short.to_string().contains("c2hvcnRzZWNyZXQ="));
+        let garbage = config(&[("VIESTI_ENCRYPTION_KEY", "not base64 at all!")]).expect_err("must fail");
+        assert!(garbage.problem.contains("base64"));
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        let cases = [
+            ("DATABASE_URL", "mysql://localhost/x"),
+            ("PUBLIC_BASE_URL", "example.com"),
+            ("PUBLIC_BASE_URL", "ftp://example.com"),
+            ("TWILIO_API_BASE", "not a url"),
+            ("SENTRY_DSN", "https://sentry.example.com/"),
+            ("DEFAULT_PLAN", "enterprise"),
+        ];
+        for (variable, value) in cases {
+            let error = config(&[("VIESTI_ENCRYPTION_KEY", KEY), (variable, value)])
+                .expect_err(variable);
+            assert_eq!(error.variable, variable, "{value}");
+        }
+    }
+
+    #[test]
+    fn explicit_values_are_used_and_a_trailing_slash_is_dropped() {
+        let config = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("DATABASE_URL", "postgres://app@127.0.0.1:5432/viesti"),
+            ("PUBLIC_BASE_URL", "https://sms.example.com/"),
+            ("TWILIO_API_BASE", "http://127.0.0.1:4010"),
+            ("SENTRY_DSN", "https://abc@o1.ingest.example.com/42"),
+            ("DEFAULT_PLAN", "Pro"),
+        ])
+        .expect("valid");
+        assert!(!config.is_sqlite());
+        assert!(config.cookies_secure());
+        assert_eq!(config.public_url("/api/x"), "https://sms.example.com/api/x");
+        assert_eq!(config.default_plan, Plan::Pro);
+        assert!(config.sentry_dsn.is_some());
+    }
+
+    #[test]
+    fn debug_output_carries_no_secret() {
+        let config = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("DATABASE_URL", "postgres://app:s3cretpw@127.0.0.1/viesti"),
+        ])
+        .expect("valid");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cretpw"));
+        assert!(!debug.contains(KEY));
+        assert!(!debug.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn generated_keys_parse_and_differ() {
+        let a = EncryptionKey::generate_base64();
+        let b = EncryptionKey::generate_base64();
+        assert_ne!(a, b);
+        assert!(EncryptionKey::from_base64(&a).is_ok());
+    }
+}

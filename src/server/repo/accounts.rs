@@ -1,0 +1,154 @@
+//! Workspaces and their members.
+use super::is_unique_violation;
+use crate::domain::{Email, Plan, Role, WorkspaceName};
+use crate::server::entities::{user, workspace};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+/// A signed-in user as every authorised query needs them: who, in which workspace, allowed to do what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub workspace_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub workspace_name: String,
+    pub plan: Plan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    #[error("an account with that email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Creates a workspace and its owner in one transaction.
+#[tracing::instrument(skip_all)]
+pub async fn create_workspace_with_owner(
+    db: &DatabaseConnection,
+    workspace_name: &WorkspaceName,
+    email: &Email,
+    password_hash: String,
+    plan: Plan,
+) -> Result<Member, CreateAccountError> {
+    let now = chrono::Utc::now();
+    let workspace_id = Uuid::new_v4();
+    let user_id = Uuid::new_v4();
+    let txn = db.begin().await?;
+    workspace::ActiveModel {
+        id: Set(workspace_id),
+        name: Set(workspace_name.as_str().to_owned()),
+        plan: Set(plan.as_str().to_owned()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let inserted = user::ActiveModel {
+        id: Set(user_id),
+        workspace_id: Set(workspace_id),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        role: Set(Role::Owner.as_str().to_owned()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(error) if is_unique_violation(&error) => return Err(CreateAccountError::EmailTaken),
+        Err(error) => return Err(error.into()),
+    }
+    txn.commit().await?;
+    Ok(Member {
+        user_id,
+        workspace_id,
+        email: email.as_str().to_owned(),
+        role: Role::Owner,
+        workspace_name: workspace_name.as_str().to_owned(),
+        plan,
+    })
+}
+
+/// The user id and password hash for a sign-in attempt.
+pub async fn find_credentials(
+    db: &DatabaseConnection,
+    email: &Email,
+) -> Result<Option<(Uuid, String)>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .map(|user| (user.id, user.password_hash)))
+}
+
+/// The member a session belongs to, or `None` if the user has since been removed.
+pub async fn find_member(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Member>, DbErr> {
+    let Some((user, Some(workspace))) = user::Entity::find_by_id(user_id)
+        .find_also_related(workspace::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Member {
+        user_id: user.id,
+        workspace_id: workspace.id,
+        email: user.email,
+        role: parse_stored(&user.role)?,
+        workspace_name: workspace.name,
+        plan: parse_stored(&workspace.plan)?,
+    }))
+}
+
+/// Finds a workspace by its id or by the email of one of its members (operator commands accept both).
+pub async fn find_workspace(
+    db: &DatabaseConnection,
+    id_or_member_email: &str,
+) -> Result<Option<workspace::Model>, DbErr> {
+    if let Ok(id) = Uuid::parse_str(id_or_member_email.trim()) {
+        return workspace::Entity::find_by_id(id).one(db).await;
+    }
+    let Ok(email) = Email::parse(id_or_member_email) else {
+        return Ok(None);
+    };
+    let Some(user) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    workspace::Entity::find_by_id(user.workspace_id).one(db).await
+}
+
+pub async fn set_plan(db: &DatabaseConnection, workspace_id: Uuid, plan: Plan) -> Result<(), DbErr> {
+    workspace::ActiveModel {
+        id: sea_orm::Unchanged(workspace_id),
+        plan: Set(plan.as_str().to_owned()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+/// Changes a member's role; an operator command until workspaces can invite members themselves.
+pub async fn set_role(db: &DatabaseConnection, email: &Email, role: Role) -> Result<bool, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::Role, sea_orm::sea_query::Expr::value(role.as_str()))
+        .filter(user::Column::Email.eq(email.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+fn parse_stored<T: std::str::FromStr>(value: &str) -> Result<T, DbErr> {
+    value
+        .parse()
+        .map_err(|_| DbErr::Type(format!("unexpected stored value {value:?}")))
+}

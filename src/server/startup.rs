@@ -1,0 +1,225 @@
+//! Builds the axum application (pages, server functions, health) and runs it until shutdown.
+use crate::app::{App, shell};
+use crate::server::auth::AuthRateLimits;
+use crate::server::config::Config;
+use crate::server::csrf::{self, TrustedOrigins};
+use crate::server::sessions::DbSessionStore;
+use crate::server::state::AppState;
+use crate::server::telemetry;
+use anyhow::Context;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use secrecy::ExposeSecret;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// The name of the session cookie; it holds only a random id.
+pub const SESSION_COOKIE: &str = "viesti_session";
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("could not create the data dir {}", config.data_dir.display())
+        })?;
+    }
+    let mut options = ConnectOptions::new(config.database_url.expose_secret().to_owned());
+    options
+        .max_connections(if config.is_sqlite() { 8 } else { 16 })
+        .acquire_timeout(Duration::from_secs(5))
+        // sqlx's statement log prints bound values, which would put emails and hashes in the logs.
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .context("could not connect to the database (DATABASE_URL)")?;
+    if config.is_sqlite() {
+        // WAL lets readers proceed during a write; the mode is stored in the file, so once is enough.
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
+    Migrator::up(&db, None)
+        .await
+        .context("could not apply database migrations")?;
+    Ok(db)
+}
+
+/// A built application, bound to its port but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, binds `leptos_options.site_addr` (port 0 picks a free one) and builds the router.
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let addr = leptos_options.site_addr;
+        let db = connect_database(&config).await?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("could not listen on {addr} (site-addr in Leptos.toml or LEPTOS_SITE_ADDR)"))?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            leptos_options,
+            rate_limits: Arc::new(AuthRateLimits::default()),
+        };
+        spawn_housekeeping(&state);
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+fn spawn_housekeeping(state: &AppState) {
+    let store = DbSessionStore::new(state.db.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::error!(%error, "expired-session cleanup failed");
+            }
+        }
+    });
+    let limits = Arc::clone(&state.rate_limits);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
+}
+
+/// Every route of the app, with sessions, CSRF protection and request tracing around them.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    let trusted = TrustedOrigins::new([state
+        .config
+        .public_base_url
+        .origin()
+        .ascii_serialization()]);
+    let request_id = HeaderName::from_static("x-request-id");
+
+    let leptos_options = state.leptos_options.clone();
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            csrf::reject_cross_origin,
+        ))
+        .layer(sessions)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+        .with_state(state)
+}
+
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+}
+
+/// Liveness and readiness in one: 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, whichever comes first.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

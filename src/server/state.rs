@@ -1,0 +1,41 @@
+//! What every handler and server function reaches through axum state or Leptos context.
+use crate::error::AppError;
+use crate::server::auth::AuthRateLimits;
+use crate::server::config::Config;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub rate_limits: Arc<AuthRateLimits>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The app state inside a server function (provided as context by the router).
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Sets the HTTP status a server function's error deserves (404, 403, 422…) instead of a blanket 500,
+/// so API clients and logs see what happened. Server functions end with `respond(result)`.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result
+        && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+    {
+        options.set_status(error.status());
+    }
+    result
+}

@@ -1,0 +1,43 @@
+//! Logging: `tracing` to stdout, with every line of a request inside a span carrying its request id;
+//! errors also go to Sentry when `SENTRY_DSN` is set.
+use axum::http::Request;
+use tracing::Span;
+use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Installs the global subscriber; a second call (as in tests) leaves the first one in place.
+pub fn init(with_sentry: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+    // Error events become Sentry issues; the info events before them ride along as breadcrumbs.
+    // Fields named `tags.x` become Sentry tags (e.g. `tags.channel = "channels/sms"`).
+    let sentry = with_sentry.then(|| {
+        ErrorLayer::new()
+            .with_filter(LevelFilter::ERROR)
+            .and_then(BreadcrumbLayer::new().with_filter(LevelFilter::INFO))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_target(false).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+        .with(sentry)
+        .try_init();
+}
+
+/// The span each request runs in; `SetRequestIdLayer` has put `x-request-id` on the request before.
+pub fn request_span<B>(request: &Request<B>) -> Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    // The path only: query strings can carry tokens and never belong in logs.
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
