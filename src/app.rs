@@ -6,7 +6,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The document around every page; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -39,14 +39,16 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/chatbots"/> }/>
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/login") view=SignInPage/>
-                <ParentRoute path=path!("/chatbots") view=DashboardLayout>
-                    <Route path=path!("") view=ChatbotListPage/>
-                    <Route path=path!(":id") view=ChatbotSettings/>
+                // Async: the whole page is rendered before the status line goes out, so a missing or
+                // foreign chatbot answers a real 404 and a signed-out visitor a real 302.
+                <ParentRoute path=path!("/chatbots") view=DashboardLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=ChatbotListPage ssr=SsrMode::Async/>
+                    <Route path=path!(":id") view=ChatbotSettings ssr=SsrMode::Async/>
                     <Route
                         path=path!(":id/integrations")
                         view=|| view! { <Redirect path="channels"/> }
                     />
-                    <Route path=path!(":id/integrations/channels") view=ChannelsPage/>
+                    <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

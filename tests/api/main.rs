@@ -1,0 +1,12 @@
+//! Black-box tests: each starts the real app on a random port (SQLite and PostgreSQL) and drives it
+//! over HTTP, as a browser or Twilio would.
+mod helpers;
+
+mod auth;
+mod chatbots;
+mod csrf;
+mod health;
+mod leptos_toml;
+mod operator;
+mod pages;
+mod process;

@@ -1,0 +1,205 @@
+//! `spawn_app()`: a fresh database (a SQLite file, or a PostgreSQL database of its own) and the real
+//! application on 127.0.0.1 with a random port.
+use leptos::config::get_configuration;
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
+use viesti::server::config::Config;
+use viesti::server::startup::Application;
+
+/// A fixed test key (32 bytes, base64). Tests that look for leaks grep for it.
+pub const TEST_ENCRYPTION_KEY: &str = "dmllc3RpLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test body once per database backend, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+pub struct TestApp {
+    pub address: String,
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL server the tests create their databases in (trust auth on this machine and in CI).
+pub fn postgres_admin_url() -> String {
+    std::env::var("VIESTI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A database of its own for one test.
+pub async fn fresh_database(backend: Backend, data_dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("test.db").display()),
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
+            let name = format!("viesti_t_{}", Uuid::new_v4().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url.rsplit_once('/').expect("url has a database");
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the app with extra environment values (e.g. `PUBLIC_BASE_URL`).
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(backend, data_dir.path()).await;
+    let (address, db) = start(&database_url, data_dir.path(), extra).await;
+    TestApp {
+        address,
+        client: browser(),
+        db,
+        database_url,
+        data_dir,
+    }
+}
+
+/// Another instance of the app on an existing database; returns its address.
+pub async fn spawn_on_database(database_url: &str, data_dir: &std::path::Path) -> String {
+    start(database_url, data_dir, &[]).await.0
+}
+
+async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> (String, DatabaseConnection) {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("VIESTI_ENCRYPTION_KEY".into(), TEST_ENCRYPTION_KEY.into()),
+        ("DATABASE_URL".into(), database_url.to_owned()),
+        ("VIESTI_DATA_DIR".into(), data_dir.display().to_string()),
+    ]);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    let mut leptos_options = get_configuration(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
+        .expect("Leptos.toml")
+        .leptos_options;
+    leptos_options.site_addr = "127.0.0.1:0".parse().expect("addr");
+    let app = Application::build(config, leptos_options).await.expect("app builds");
+    let address = format!("http://{}", app.local_addr().expect("bound"));
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    (address, db)
+}
+
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A unique, valid email for a test user.
+pub fn unique_email() -> String {
+    format!("user-{}@example.com", Uuid::new_v4().simple())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Calls a server function the way a form does (urlencoded POST) with this app's client.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.call_as(&self.client, endpoint, form).await
+    }
+
+    pub async fn call_as(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs up a new workspace with this app's client (which then holds its session).
+    pub async fn sign_up(&self, email: &str) -> Response {
+        self.sign_up_as(&self.client, email).await
+    }
+
+    pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> Response {
+        let response = self
+            .call_as(
+                client,
+                "sign_up",
+                &[("workspace_name", "Acme Oy"), ("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        response
+    }
+
+    /// A second, separately signed-in workspace owner.
+    pub async fn other_tenant(&self) -> reqwest::Client {
+        let client = browser();
+        let response = self.sign_up_as(&client, &unique_email()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        client
+    }
+
+    pub async fn create_chatbot(&self, client: &reqwest::Client, name: &str) -> Uuid {
+        let response = self
+            .call_as(client, "chatbots_create", &[("name", name), ("system_prompt", "Be helpful.")])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "create chatbot");
+        response.json().await.expect("id")
+    }
+
+    pub async fn get_page(&self, client: &reqwest::Client, path: &str) -> Response {
+        client
+            .get(self.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The JSON body of a response.
+pub async fn json(response: Response) -> Value {
+    response.json().await.expect("json body")
+}
+
+impl TestApp {
+    /// A single number from SQL (e.g. `SELECT COUNT(*) AS n FROM users`), for tests that read the
+    /// database to prove what was or was not stored.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let statement = sea_orm::Statement::from_string(self.db.get_database_backend(), sql.to_owned());
+        let row = self.db.query_one_raw(statement).await.expect("query").expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a number")
+    }
+}
