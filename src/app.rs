@@ -1,6 +1,6 @@
 //! The HTML document (`shell`) and the router (`App`).
 use crate::pages::{
-    chatbot::ChatbotSettings, chatbots::ChatbotListPage, channels::ChannelsPage,
+    channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
     dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
 };
 use leptos::prelude::*;
@@ -31,6 +31,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: the mark tells tests (and curious people) that hydration is done.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/viesti.css"/>
         <Title formatter=|title: String| if title.is_empty() { "Viesti".to_owned() } else { format!("{title} · Viesti") }/>

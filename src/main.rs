@@ -9,10 +9,18 @@ use viesti::server::startup::{Application, connect_database, shutdown_signal};
 use viesti::server::{operator, telemetry};
 
 #[derive(Parser)]
-#[command(version, about = "Viesti: your AI support chatbot, answering SMS from your own Twilio number")]
+#[command(
+    version,
+    about = "Viesti: your AI support chatbot, answering SMS from your own Twilio number"
+)]
 struct Cli {
     /// The run-time Leptos options (site address, site root, pkg dir); LEPTOS_* variables override them.
-    #[arg(long, env = "VIESTI_LEPTOS_CONFIG", default_value = "Leptos.toml", global = true)]
+    #[arg(
+        long,
+        env = "VIESTI_LEPTOS_CONFIG",
+        default_value = "Leptos.toml",
+        global = true
+    )]
     leptos_config: String,
     #[command(subcommand)]
     command: Option<Command>,

@@ -22,7 +22,10 @@ where
 }
 
 /// The server's message for one field from an action's last run.
-pub(crate) fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+pub(crate) fn field_error(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }
 

@@ -52,7 +52,11 @@ pub fn TextField(
     let id = format!("field-{name}");
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
-    let described = if hint.is_empty() { message_id.clone() } else { format!("{hint_id} {message_id}") };
+    let described = if hint.is_empty() {
+        message_id.clone()
+    } else {
+        format!("{hint_id} {message_id}")
+    };
     view! {
         <div>
             <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>
@@ -95,7 +99,11 @@ pub fn PasswordField(
     let id = format!("field-{name}");
     let message_id = format!("{id}-message");
     let hint_id = format!("{id}-hint");
-    let described = if hint.is_empty() { message_id.clone() } else { format!("{hint_id} {message_id}") };
+    let described = if hint.is_empty() {
+        message_id.clone()
+    } else {
+        format!("{hint_id} {message_id}")
+    };
     view! {
         <div>
             <label for=id.clone() class="block text-sm font-medium text-slate-800">{label}</label>

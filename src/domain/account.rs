@@ -204,7 +204,15 @@ mod tests {
 
     #[test]
     fn email_rejects_missing_at_missing_domain_dot_and_empty() {
-        for bad in ["", "   ", "anna", "anna@", "@example.com", "anna@localhost", "a b@example.com"] {
+        for bad in [
+            "",
+            "   ",
+            "anna",
+            "anna@",
+            "@example.com",
+            "anna@localhost",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -233,7 +241,10 @@ mod tests {
 
     #[test]
     fn workspace_name_is_trimmed_and_bounded() {
-        assert_eq!(WorkspaceName::parse("  Acme ").expect("valid").as_str(), "Acme");
+        assert_eq!(
+            WorkspaceName::parse("  Acme ").expect("valid").as_str(),
+            "Acme"
+        );
         assert!(WorkspaceName::parse("  ").is_err());
         assert!(WorkspaceName::parse(&"a".repeat(121)).is_err());
     }

@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn chatbot_name_is_trimmed_and_between_1_and_80_characters() {
-        assert_eq!(ChatbotName::parse(" Support ").expect("valid").as_str(), "Support");
+        assert_eq!(
+            ChatbotName::parse(" Support ").expect("valid").as_str(),
+            "Support"
+        );
         assert!(ChatbotName::parse(" \n").is_err());
         assert!(ChatbotName::parse(&"b".repeat(80)).is_ok());
         assert!(ChatbotName::parse(&"b".repeat(81)).is_err());

@@ -87,7 +87,12 @@ fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl Int
     let pending = update.pending();
     let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(()))));
     let editable = bot.editable;
-    let ChatbotDetail { id, name, system_prompt, .. } = bot;
+    let ChatbotDetail {
+        id,
+        name,
+        system_prompt,
+        ..
+    } = bot;
     let delete_name = name.clone();
     view! {
         <Title text=name.clone()/>

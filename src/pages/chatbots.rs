@@ -1,6 +1,8 @@
 //! Chatbots: the list, and a form to add one.
 use crate::components::fields::rules;
-use crate::components::{EmptyState, ErrorPanel, FormError, Loading, Spinner, TextAreaField, TextField};
+use crate::components::{
+    EmptyState, ErrorPanel, FormError, Loading, Spinner, TextAreaField, TextField,
+};
 use crate::domain::SystemPrompt;
 use crate::pages::{BUTTON_PRIMARY, action_error, field_error};
 use crate::server_fns::chatbots::{CreateChatbot, list_chatbots};

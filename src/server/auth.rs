@@ -3,8 +3,10 @@ use crate::domain::{Email, NewPassword};
 use crate::error::AppError;
 use crate::server::repo::accounts::{self, Member};
 use crate::server::state::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -89,12 +91,18 @@ impl Default for AuthRateLimits {
 
 impl AuthRateLimits {
     pub fn check_sign_up(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.sign_up_by_ip.check_key(&ip).map_err(|_| AppError::RateLimited)
+        self.sign_up_by_ip
+            .check_key(&ip)
+            .map_err(|_| AppError::RateLimited)
     }
 
     pub fn check_sign_in(&self, ip: IpAddr, email: &Email) -> Result<(), AppError> {
-        self.sign_in_by_ip.check_key(&ip).map_err(|_| AppError::RateLimited)?;
-        self.sign_in_by_email.check_key(email).map_err(|_| AppError::RateLimited)
+        self.sign_in_by_ip
+            .check_key(&ip)
+            .map_err(|_| AppError::RateLimited)?;
+        self.sign_in_by_email
+            .check_key(email)
+            .map_err(|_| AppError::RateLimited)
     }
 
     /// Forgets keys whose buckets are full again, so memory stays bounded.
@@ -117,7 +125,10 @@ pub async fn session() -> Result<Session, AppError> {
 /// planted before sign-in (session fixation) is worthless.
 pub async fn sign_in_session(session: &Session, user_id: Uuid) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_ID_KEY, user_id).await.map_err(session_error)
+    session
+        .insert(USER_ID_KEY, user_id)
+        .await
+        .map_err(session_error)
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {
@@ -132,7 +143,11 @@ fn session_error(error: tower_sessions::session::Error) -> AppError {
 /// The signed-in member, or `None` for a visitor.
 pub async fn current_member(state: &AppState) -> Result<Option<Member>, AppError> {
     let session = session().await?;
-    let Some(user_id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else {
+    let Some(user_id) = session
+        .get::<Uuid>(USER_ID_KEY)
+        .await
+        .map_err(session_error)?
+    else {
         return Ok(None);
     };
     let member = accounts::find_member(&state.db, user_id).await?;
@@ -145,7 +160,9 @@ pub async fn current_member(state: &AppState) -> Result<Option<Member>, AppError
 
 /// The signed-in member; visitors get `Unauthenticated`.
 pub async fn require_member(state: &AppState) -> Result<Member, AppError> {
-    current_member(state).await?.ok_or(AppError::Unauthenticated)
+    current_member(state)
+        .await?
+        .ok_or(AppError::Unauthenticated)
 }
 
 /// A signed-in owner or admin; agents get `Forbidden`.
@@ -208,7 +225,11 @@ mod tests {
         let sixth = limits.check_sign_in(IpAddr::from([10, 0, 0, 99]), &email);
         assert_eq!(sixth, Err(AppError::RateLimited));
         let other = Email::parse("someone@example.com").expect("valid");
-        assert!(limits.check_sign_in(IpAddr::from([10, 0, 0, 99]), &other).is_ok());
+        assert!(
+            limits
+                .check_sign_in(IpAddr::from([10, 0, 0, 99]), &other)
+                .is_ok()
+        );
     }
 
     #[test]

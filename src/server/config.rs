@@ -57,12 +57,19 @@ impl Config {
     /// Builds the configuration from any source of variables, so tests need not touch the process
     /// environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let data_dir = PathBuf::from(get("VIESTI_DATA_DIR").unwrap_or_else(|| "data".to_owned()));
         let database_url = match get("DATABASE_URL") {
             Some(url) => {
-                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
                     return Err(config_error(
                         "DATABASE_URL",
                         "must start with sqlite:, postgres:// or postgresql://",
@@ -95,9 +102,14 @@ impl Config {
 
         let sentry_dsn = match get("SENTRY_DSN") {
             Some(dsn) => {
-                let url = Url::parse(&dsn)
-                    .map_err(|_| config_error("SENTRY_DSN", "is not a URL"))?;
-                if url.username().is_empty() || url.path_segments().and_then(|mut s| s.next_back()).is_none_or(str::is_empty) {
+                let url =
+                    Url::parse(&dsn).map_err(|_| config_error("SENTRY_DSN", "is not a URL"))?;
+                if url.username().is_empty()
+                    || url
+                        .path_segments()
+                        .and_then(|mut s| s.next_back())
+                        .is_none_or(str::is_empty)
+                {
                     return Err(config_error(
                         "SENTRY_DSN",
                         "must look like https://<key>@<host>/<project-id>",
@@ -132,7 +144,10 @@ impl Config {
 
     /// An absolute public URL for a path of ours, such as `/api/webhooks/twilio/sms`.
     pub fn public_url(&self, path: &str) -> String {
-        format!("{}{path}", self.public_base_url.as_str().trim_end_matches('/'))
+        format!(
+            "{}{path}",
+            self.public_base_url.as_str().trim_end_matches('/')
+        )
     }
 
     /// Cookies get `Secure` when the public address is https.
@@ -144,7 +159,10 @@ impl Config {
 fn parse_base_url(variable: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(value).map_err(|_| config_error(variable, "is not an absolute URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(config_error(variable, "must be an http:// or https:// URL with a host"));
+        return Err(config_error(
+            variable,
+            "must be an http:// or https:// URL with a host",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(config_error(variable, "must not have a query or fragment"));
@@ -165,7 +183,11 @@ impl EncryptionKey {
             .decode(value.trim())
             .map_err(|_| "is not valid base64".to_owned())?;
         let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            format!("must decode to exactly {} bytes (it decodes to {})", Self::LEN, bytes.len())
+            format!(
+                "must decode to exactly {} bytes (it decodes to {})",
+                Self::LEN,
+                bytes.len()
+            )
         })?;
         Ok(Self(SecretBox::new(Box::new(array))))
     }
@@ -195,15 +217,20 @@ mod tests {
     const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 ASCII bytes
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
     #[test]
     fn defaults_give_a_sqlite_file_in_the_data_dir_and_the_starter_plan() {
         let config = config(&[("VIESTI_ENCRYPTION_KEY", KEY)]).expect("valid");
-        assert_eq!(config.database_url.expose_secret(), "sqlite://data/viesti.db?mode=rwc");
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "sqlite://data/viesti.db?mode=rwc"
+        );
         assert!(config.is_sqlite());
         assert_eq!(config.default_plan, Plan::Starter);
         assert_eq!(config.twilio_api_base.as_str(), "https://api.twilio.com/");
@@ -216,16 +243,22 @@ mod tests {
     fn a_missing_encryption_key_names_the_variable() {
         let error = config(&[]).expect_err("must fail");
         assert_eq!(error.variable, "VIESTI_ENCRYPTION_KEY");
-        assert!(error.to_string().starts_with("configuration error: VIESTI_ENCRYPTION_KEY "));
+        assert!(
+            error
+                .to_string()
+                .starts_with("configuration error: VIESTI_ENCRYPTION_KEY ")
+        );
     }
 
     #[test]
     fn a_short_or_non_base64_key_is_refused_without_echoing_it() {
-        let short = config(&[("VIESTI_ENCRYPTION_KEY", "c2hvcnRzZWNyZXQ=")]).expect_err("must fail");
+        let short =
+            config(&[("VIESTI_ENCRYPTION_KEY", "c2hvcnRzZWNyZXQ=")]).expect_err("must fail");
         assert_eq!(short.variable, "VIESTI_ENCRYPTION_KEY");
         assert!(short.problem.contains("exactly 32 bytes"));
         assert!(!short.to_string().contains("c2hvcnRzZWNyZXQ="));
-        let garbage = config(&[("VIESTI_ENCRYPTION_KEY", "not base64 at all!")]).expect_err("must fail");
+        let garbage =
+            config(&[("VIESTI_ENCRYPTION_KEY", "not base64 at all!")]).expect_err("must fail");
         assert!(garbage.problem.contains("base64"));
     }
 
@@ -240,8 +273,8 @@ mod tests {
             ("DEFAULT_PLAN", "enterprise"),
         ];
         for (variable, value) in cases {
-            let error = config(&[("VIESTI_ENCRYPTION_KEY", KEY), (variable, value)])
-                .expect_err(variable);
+            let error =
+                config(&[("VIESTI_ENCRYPTION_KEY", KEY), (variable, value)]).expect_err(variable);
             assert_eq!(error.variable, variable, "{value}");
         }
     }

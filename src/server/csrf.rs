@@ -21,7 +21,11 @@ impl TrustedOrigins {
 }
 
 /// Why a request was judged cross-origin, or `None` when it may proceed.
-pub fn verdict(method: &Method, headers: &HeaderMap, trusted: &TrustedOrigins) -> Option<&'static str> {
+pub fn verdict(
+    method: &Method,
+    headers: &HeaderMap,
+    trusted: &TrustedOrigins,
+) -> Option<&'static str> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
@@ -86,13 +90,19 @@ mod tests {
 
     #[test]
     fn safe_methods_always_pass() {
-        let h = headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")]);
+        let h = headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ]);
         assert_eq!(verdict(&Method::GET, &h, &trusted()), None);
     }
 
     #[test]
     fn same_origin_fetch_metadata_passes_and_cross_site_fails() {
-        let same = headers(&[("sec-fetch-site", "same-origin"), ("origin", "http://127.0.0.1:3000")]);
+        let same = headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
         assert_eq!(verdict(&Method::POST, &same, &trusted()), None);
         let user_typed = headers(&[("sec-fetch-site", "none")]);
         assert_eq!(verdict(&Method::POST, &user_typed, &trusted()), None);
@@ -104,9 +114,15 @@ mod tests {
 
     #[test]
     fn without_fetch_metadata_the_origin_must_match_the_host() {
-        let ok = headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]);
+        let ok = headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert_eq!(verdict(&Method::POST, &ok, &trusted()), None);
-        let bad = headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:3000")]);
+        let bad = headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:3000"),
+        ]);
         assert!(verdict(&Method::POST, &bad, &trusted()).is_some());
         let null = headers(&[("origin", "null"), ("host", "127.0.0.1:3000")]);
         assert!(verdict(&Method::DELETE, &null, &trusted()).is_some());

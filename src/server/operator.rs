@@ -5,7 +5,11 @@ use anyhow::{Context, bail};
 use sea_orm::DatabaseConnection;
 
 /// Moves a workspace (by id, or by any member's email) to another plan.
-pub async fn set_plan(db: &DatabaseConnection, workspace: &str, plan: Plan) -> anyhow::Result<String> {
+pub async fn set_plan(
+    db: &DatabaseConnection,
+    workspace: &str,
+    plan: Plan,
+) -> anyhow::Result<String> {
     let Some(found) = accounts::find_workspace(db, workspace).await? else {
         bail!("no workspace has the id or a member with the email {workspace:?}");
     };

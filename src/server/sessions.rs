@@ -19,8 +19,8 @@ impl DbSessionStore {
 }
 
 fn row(record: &Record) -> session_store::Result<session::ActiveModel> {
-    let data = serde_json::to_string(record)
-        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let data =
+        serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
     Ok(session::ActiveModel {
         id: Set(record.id.to_string()),
         data: Set(data),

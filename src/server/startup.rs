@@ -37,7 +37,10 @@ pub const SESSION_COOKIE: &str = "viesti_session";
 pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("could not create the data dir {}", config.data_dir.display())
+            format!(
+                "could not create the data dir {}",
+                config.data_dir.display()
+            )
         })?;
     }
     let mut options = ConnectOptions::new(config.database_url.expose_secret().to_owned());
@@ -71,9 +74,9 @@ impl Application {
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let addr = leptos_options.site_addr;
         let db = connect_database(&config).await?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("could not listen on {addr} (site-addr in Leptos.toml or LEPTOS_SITE_ADDR)"))?;
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("could not listen on {addr} (site-addr in Leptos.toml or LEPTOS_SITE_ADDR)")
+        })?;
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -98,7 +101,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
             self.router
@@ -139,11 +145,8 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.cookies_secure())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
-    let trusted = TrustedOrigins::new([state
-        .config
-        .public_base_url
-        .origin()
-        .ascii_serialization()]);
+    let trusted =
+        TrustedOrigins::new([state.config.public_base_url.origin().ascii_serialization()]);
     let request_id = HeaderName::from_static("x-request-id");
 
     let leptos_options = state.leptos_options.clone();
@@ -161,7 +164,10 @@ pub fn router(state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(axum::middleware::from_fn_with_state(
             trusted,
             csrf::reject_cross_origin,

@@ -1,12 +1,12 @@
 //! Logging: `tracing` to stdout, with every line of a request inside a span carrying its request id;
 //! errors also go to Sentry when `SENTRY_DSN` is set.
 use axum::http::Request;
-use tracing::Span;
 use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer};
+use tracing::Span;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::{EnvFilter, Layer};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Installs the global subscriber; a second call (as in tests) leaves the first one in place.
 pub fn init(with_sentry: bool) {
@@ -21,7 +21,11 @@ pub fn init(with_sentry: bool) {
     });
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_target(false).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        )
         .with(sentry)
         .try_init();
 }

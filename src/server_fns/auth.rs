@@ -16,16 +16,18 @@ pub struct Viewer {
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        Ok(auth::current_member(&state).await?.map(|m| Viewer {
-            email: m.email,
-            role: m.role,
-            workspace_name: m.workspace_name,
-            plan: m.plan,
-        }))
-    }
-    .await)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            Ok(auth::current_member(&state).await?.map(|m| Viewer {
+                email: m.email,
+                role: m.role,
+                workspace_name: m.workspace_name,
+                plan: m.plan,
+            }))
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sign_up")]
@@ -76,38 +78,52 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::server::repo::accounts;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let wrong = || AppError::invalid("password", "That email and password don't match an account.");
-        let Ok(email) = Email::parse(&email) else {
-            return Err(AppError::invalid("email", "Enter the email address you signed up with."));
-        };
-        state.rate_limits.check_sign_in(auth::client_ip().await?, &email)?;
-        let found = accounts::find_credentials(&state.db, &email).await?;
-        let (user_id, hash) = match found {
-            Some((id, hash)) => (Some(id), Some(hash)),
-            None => (None, None),
-        };
-        if !auth::verify_password(password, hash).await {
-            tracing::info!("sign-in refused");
-            return Err(wrong());
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let wrong = || {
+                AppError::invalid(
+                    "password",
+                    "That email and password don't match an account.",
+                )
+            };
+            let Ok(email) = Email::parse(&email) else {
+                return Err(AppError::invalid(
+                    "email",
+                    "Enter the email address you signed up with.",
+                ));
+            };
+            state
+                .rate_limits
+                .check_sign_in(auth::client_ip().await?, &email)?;
+            let found = accounts::find_credentials(&state.db, &email).await?;
+            let (user_id, hash) = match found {
+                Some((id, hash)) => (Some(id), Some(hash)),
+                None => (None, None),
+            };
+            if !auth::verify_password(password, hash).await {
+                tracing::info!("sign-in refused");
+                return Err(wrong());
+            }
+            let user_id = user_id.ok_or_else(wrong)?;
+            auth::sign_in_session(&auth::session().await?, user_id).await?;
+            tracing::info!(%user_id, "signed in");
+            leptos_axum::redirect("/chatbots");
+            Ok(())
         }
-        let user_id = user_id.ok_or_else(wrong)?;
-        auth::sign_in_session(&auth::session().await?, user_id).await?;
-        tracing::info!(%user_id, "signed in");
-        leptos_axum::redirect("/chatbots");
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::{auth, state};
-    state::respond(async {
-        auth::end_session(&auth::session().await?).await?;
-        leptos_axum::redirect("/login");
-        Ok(())
-    }
-    .await)
+    state::respond(
+        async {
+            auth::end_session(&auth::session().await?).await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }

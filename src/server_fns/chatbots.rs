@@ -46,40 +46,47 @@ pub struct ChannelSummary {
 pub async fn list_chatbots() -> Result<ChatbotList, AppError> {
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_member(&state).await?;
-        let items = chatbots::list(&state.db, member.workspace_id)
-            .await?
-            .into_iter()
-            .map(|c| ChatbotSummary { id: c.id, name: c.name })
-            .collect();
-        Ok(ChatbotList {
-            items,
-            can_manage: member.role.can_manage(),
-        })
-    }
-    .await)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_member(&state).await?;
+            let items = chatbots::list(&state.db, member.workspace_id)
+                .await?
+                .into_iter()
+                .map(|c| ChatbotSummary {
+                    id: c.id,
+                    name: c.name,
+                })
+                .collect();
+            Ok(ChatbotList {
+                items,
+                can_manage: member.role.can_manage(),
+            })
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_get")]
 pub async fn get_chatbot(id: Uuid) -> Result<ChatbotDetail, AppError> {
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_member(&state).await?;
-        let chatbot = chatbots::find(&state.db, member.workspace_id, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        Ok(ChatbotDetail {
-            id: chatbot.id,
-            name: chatbot.name,
-            system_prompt: chatbot.system_prompt,
-            editable: member.role.can_manage(),
-        })
-    }
-    .await)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_member(&state).await?;
+            let chatbot = chatbots::find(&state.db, member.workspace_id, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(ChatbotDetail {
+                id: chatbot.id,
+                name: chatbot.name,
+                system_prompt: chatbot.system_prompt,
+                editable: member.role.can_manage(),
+            })
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_create")]
@@ -87,18 +94,20 @@ pub async fn create_chatbot(name: String, system_prompt: String) -> Result<Uuid,
     use crate::domain::{ChatbotName, SystemPrompt};
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_manager(&state).await?;
-        let name = ChatbotName::parse(&name).map_err(|e| AppError::invalid("name", e.0))?;
-        let prompt =
-            SystemPrompt::parse(&system_prompt).map_err(|e| AppError::invalid("system_prompt", e.0))?;
-        let chatbot = chatbots::create(&state.db, member.workspace_id, &name, &prompt).await?;
-        tracing::info!(chatbot_id = %chatbot.id, "chatbot created");
-        leptos_axum::redirect(&format!("/chatbots/{}", chatbot.id));
-        Ok(chatbot.id)
-    }
-    .await)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_manager(&state).await?;
+            let name = ChatbotName::parse(&name).map_err(|e| AppError::invalid("name", e.0))?;
+            let prompt = SystemPrompt::parse(&system_prompt)
+                .map_err(|e| AppError::invalid("system_prompt", e.0))?;
+            let chatbot = chatbots::create(&state.db, member.workspace_id, &name, &prompt).await?;
+            tracing::info!(chatbot_id = %chatbot.id, "chatbot created");
+            leptos_axum::redirect(&format!("/chatbots/{}", chatbot.id));
+            Ok(chatbot.id)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_update")]
@@ -106,66 +115,73 @@ pub async fn update_chatbot(id: Uuid, name: String, system_prompt: String) -> Re
     use crate::domain::{ChatbotName, SystemPrompt};
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_manager(&state).await?;
-        let name = ChatbotName::parse(&name).map_err(|e| AppError::invalid("name", e.0))?;
-        let prompt =
-            SystemPrompt::parse(&system_prompt).map_err(|e| AppError::invalid("system_prompt", e.0))?;
-        if chatbots::update(&state.db, member.workspace_id, id, &name, &prompt).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_manager(&state).await?;
+            let name = ChatbotName::parse(&name).map_err(|e| AppError::invalid("name", e.0))?;
+            let prompt = SystemPrompt::parse(&system_prompt)
+                .map_err(|e| AppError::invalid("system_prompt", e.0))?;
+            if chatbots::update(&state.db, member.workspace_id, id, &name, &prompt).await? {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
         }
-    }
-    .await)
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_delete")]
 pub async fn delete_chatbot(id: Uuid) -> Result<(), AppError> {
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_manager(&state).await?;
-        if !chatbots::delete(&state.db, member.workspace_id, id).await? {
-            return Err(AppError::NotFound);
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_manager(&state).await?;
+            if !chatbots::delete(&state.db, member.workspace_id, id).await? {
+                return Err(AppError::NotFound);
+            }
+            tracing::info!(chatbot_id = %id, "chatbot deleted");
+            leptos_axum::redirect("/chatbots");
+            Ok(())
         }
-        tracing::info!(chatbot_id = %id, "chatbot deleted");
-        leptos_axum::redirect("/chatbots");
-        Ok(())
-    }
-    .await)
+        .await,
+    )
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_channels")]
 pub async fn list_channels(chatbot_id: Uuid) -> Result<Vec<ChannelSummary>, AppError> {
     use crate::server::repo::chatbots;
     use crate::server::{auth, state};
-    state::respond(async {
-        let state = state::app_state()?;
-        let member = auth::require_member(&state).await?;
-        chatbots::find(&state.db, member.workspace_id, chatbot_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        // No channel can be connected yet; the SMS connection lands with its settings page.
-        let state = if member.plan.allows_integrations() {
-            ChannelState::NotConnected
-        } else {
-            ChannelState::NeedsUpgrade
-        };
-        Ok(vec![
-            ChannelSummary {
-                name: "SMS (Twilio)".into(),
-                description: "Answer your customers' text messages from your own Twilio number.".into(),
-                state,
-            },
-            ChannelSummary {
-                name: "Website widget".into(),
-                description: "A chat bubble on your website, answered by the same bot.".into(),
-                state,
-            },
-        ])
-    }
-    .await)
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_member(&state).await?;
+            chatbots::find(&state.db, member.workspace_id, chatbot_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            // No channel can be connected yet; the SMS connection lands with its settings page.
+            let state = if member.plan.allows_integrations() {
+                ChannelState::NotConnected
+            } else {
+                ChannelState::NeedsUpgrade
+            };
+            Ok(vec![
+                ChannelSummary {
+                    name: "SMS (Twilio)".into(),
+                    description:
+                        "Answer your customers' text messages from your own Twilio number.".into(),
+                    state,
+                },
+                ChannelSummary {
+                    name: "Website widget".into(),
+                    description: "A chat bubble on your website, answered by the same bot.".into(),
+                    state,
+                },
+            ])
+        }
+        .await,
+    )
 }

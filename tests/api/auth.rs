@@ -32,9 +32,20 @@ async fn sign_up_refuses_bad_input_field_by_field_and_stores_nothing(backend: Ba
     ];
     for (workspace, email, password, field) in cases {
         let response = app
-            .call("sign_up", &[("workspace_name", workspace), ("email", email), ("password", password)])
+            .call(
+                "sign_up",
+                &[
+                    ("workspace_name", workspace),
+                    ("email", email),
+                    ("password", password),
+                ],
+            )
             .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}"
+        );
         assert_eq!(json(response).await["Invalid"]["field"], field);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
@@ -50,18 +61,26 @@ async fn an_email_can_hold_only_one_account_whatever_its_case(backend: Backend) 
     let body = json(again).await;
     assert_eq!(body["Invalid"]["field"], "email");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 1, "the transaction rolled back");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM workspaces").await,
+        1,
+        "the transaction rolled back"
+    );
 }
 
 async fn passwords_are_stored_as_argon2id_hashes(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up(&unique_email()).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'").await,
+        app.count("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'")
+            .await,
         1
     );
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM users WHERE password_hash LIKE '%{PASSWORD}%'")).await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM users WHERE password_hash LIKE '%{PASSWORD}%'"
+        ))
+        .await,
         0
     );
 }
@@ -71,12 +90,25 @@ async fn sign_in_accepts_the_right_password_only(backend: Backend) {
     let email = unique_email();
     app.sign_up_as(&browser(), &email).await;
 
-    let wrong = app.call("sign_in", &[("email", &email), ("password", "not my password")]).await;
+    let wrong = app
+        .call(
+            "sign_in",
+            &[("email", &email), ("password", "not my password")],
+        )
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(wrong.headers().get("set-cookie").is_none(), "no session for a failed sign-in");
+    assert!(
+        wrong.headers().get("set-cookie").is_none(),
+        "no session for a failed sign-in"
+    );
     assert_eq!(json(app.call("me", &[]).await).await, json!(null));
 
-    let unknown = app.call("sign_in", &[("email", "nobody@example.com"), ("password", PASSWORD)]).await;
+    let unknown = app
+        .call(
+            "sign_in",
+            &[("email", "nobody@example.com"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         json(unknown).await["Invalid"]["message"],
@@ -84,7 +116,12 @@ async fn sign_in_accepts_the_right_password_only(backend: Backend) {
         "an unknown email reads exactly like a wrong password"
     );
 
-    let right = app.call("sign_in", &[("email", &email.to_uppercase()), ("password", PASSWORD)]).await;
+    let right = app
+        .call(
+            "sign_in",
+            &[("email", &email.to_uppercase()), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(json(app.call("me", &[]).await).await["email"], email);
 }
@@ -92,26 +129,46 @@ async fn sign_in_accepts_the_right_password_only(backend: Backend) {
 async fn the_session_cookie_is_httponly_lax_and_holds_only_a_server_side_id(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.sign_up(&unique_email()).await;
-    let cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(cookie.starts_with("viesti_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http locally: {cookie}");
-    let id = cookie["viesti_session=".len()..].split(';').next().expect("value");
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'")).await, 1);
+    let id = cookie["viesti_session=".len()..]
+        .split(';')
+        .next()
+        .expect("value");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'"))
+            .await,
+        1
+    );
 }
 
 async fn the_session_cookie_is_secure_when_served_over_https(backend: Backend) {
-    let app = spawn_app_with(backend, &[("PUBLIC_BASE_URL", "https://viesti.example.com")]).await;
+    let app = spawn_app_with(
+        backend,
+        &[("PUBLIC_BASE_URL", "https://viesti.example.com")],
+    )
+    .await;
     let response = app.sign_up(&unique_email()).await;
-    let cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
 async fn sign_out_ends_the_session_on_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.sign_up(&unique_email()).await;
-    let cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let pair = cookie.split(';').next().expect("pair").to_owned();
 
     let out = app.call("sign_out", &[]).await;
@@ -133,7 +190,13 @@ async fn sign_out_ends_the_session_on_the_server(backend: Backend) {
 async fn sessions_survive_a_restart_because_they_live_in_the_database(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.sign_up(&unique_email()).await;
-    let pair = response.headers()["set-cookie"].to_str().expect("ascii").split(';').next().expect("pair").to_owned();
+    let pair = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
     // A second instance on the same database (as after a restart, or behind a load balancer).
     let second = crate::helpers::spawn_on_database(&app.database_url, app.data_dir.path()).await;
     let me = reqwest::Client::new()
@@ -150,10 +213,21 @@ async fn repeated_wrong_passwords_for_one_account_are_rate_limited(backend: Back
     let email = unique_email();
     app.sign_up_as(&browser(), &email).await;
     for attempt in 0..5 {
-        let response = app.call("sign_in", &[("email", &email), ("password", "wrong password")]).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        let response = app
+            .call(
+                "sign_in",
+                &[("email", &email), ("password", "wrong password")],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
     }
-    let limited = app.call("sign_in", &[("email", &email), ("password", PASSWORD)]).await;
+    let limited = app
+        .call("sign_in", &[("email", &email), ("password", PASSWORD)])
+        .await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(json(limited).await, json!("RateLimited"));
 }

@@ -6,21 +6,37 @@ use serde_json::json;
 async fn an_owner_creates_renames_lists_and_deletes_a_chatbot(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up(&unique_email()).await;
-    assert_eq!(json(app.call("chatbots_list", &[]).await).await, json!({"items": [], "can_manage": true}));
+    assert_eq!(
+        json(app.call("chatbots_list", &[]).await).await,
+        json!({"items": [], "can_manage": true})
+    );
 
     let created = app
-        .call("chatbots_create", &[("name", "  Support  "), ("system_prompt", "Be brief.")])
+        .call(
+            "chatbots_create",
+            &[("name", "  Support  "), ("system_prompt", "Be brief.")],
+        )
         .await;
     assert_eq!(created.status(), StatusCode::OK);
     let id: String = created.json().await.expect("id");
     let location = format!("/chatbots/{id}");
 
     let renamed = app
-        .call("chatbots_update", &[("id", &id), ("name", "Product support"), ("system_prompt", "Be kind.")])
+        .call(
+            "chatbots_update",
+            &[
+                ("id", &id),
+                ("name", "Product support"),
+                ("system_prompt", "Be kind."),
+            ],
+        )
         .await;
     assert_eq!(renamed.status(), StatusCode::OK);
     let detail = json(app.call("chatbots_get", &[("id", &id)]).await).await;
-    assert_eq!(detail, json!({"id": id, "name": "Product support", "system_prompt": "Be kind.", "editable": true}));
+    assert_eq!(
+        detail,
+        json!({"id": id, "name": "Product support", "system_prompt": "Be kind.", "editable": true})
+    );
     assert_eq!(
         json(app.call("chatbots_list", &[]).await).await["items"],
         json!([{"id": id, "name": "Product support"}])
@@ -37,8 +53,17 @@ async fn chatbot_fields_are_checked_on_the_server(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up(&unique_email()).await;
     let long_name = "n".repeat(81);
-    for (name, prompt, field) in [("", "ok", "name"), (long_name.as_str(), "ok", "name"), ("Bot", "  ", "system_prompt")] {
-        let response = app.call("chatbots_create", &[("name", name), ("system_prompt", prompt)]).await;
+    for (name, prompt, field) in [
+        ("", "ok", "name"),
+        (long_name.as_str(), "ok", "name"),
+        ("Bot", "  ", "system_prompt"),
+    ] {
+        let response = app
+            .call(
+                "chatbots_create",
+                &[("name", name), ("system_prompt", prompt)],
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(json(response).await["Invalid"]["field"], field);
     }
@@ -53,7 +78,14 @@ async fn another_workspaces_chatbot_is_not_found_and_untouched(backend: Backend)
 
     for (endpoint, form) in [
         ("chatbots_get", vec![("id", ours.as_str())]),
-        ("chatbots_update", vec![("id", ours.as_str()), ("name", "Pwned"), ("system_prompt", "x")]),
+        (
+            "chatbots_update",
+            vec![
+                ("id", ours.as_str()),
+                ("name", "Pwned"),
+                ("system_prompt", "x"),
+            ],
+        ),
         ("chatbots_delete", vec![("id", ours.as_str())]),
         ("chatbots_channels", vec![("chatbot_id", ours.as_str())]),
     ] {
@@ -61,7 +93,10 @@ async fn another_workspaces_chatbot_is_not_found_and_untouched(backend: Backend)
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{endpoint}");
         assert_eq!(json(response).await, json!("NotFound"));
     }
-    assert_eq!(json(app.call_as(&intruder, "chatbots_list", &[]).await).await["items"], json!([]));
+    assert_eq!(
+        json(app.call_as(&intruder, "chatbots_list", &[]).await).await["items"],
+        json!([])
+    );
     let still = json(app.call("chatbots_get", &[("id", &ours)]).await).await;
     assert_eq!(still["name"], "Ours");
 }
@@ -71,7 +106,11 @@ async fn signed_out_callers_are_refused(backend: Backend) {
     let stranger = browser();
     for endpoint in ["chatbots_list", "chatbots_create"] {
         let response = app
-            .call_as(&stranger, endpoint, &[("name", "x"), ("system_prompt", "y")])
+            .call_as(
+                &stranger,
+                endpoint,
+                &[("name", "x"), ("system_prompt", "y")],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
     }
@@ -86,16 +125,33 @@ async fn agents_read_chatbots_but_cannot_change_them(backend: Backend) {
 
     let list = json(app.call("chatbots_list", &[]).await).await;
     assert_eq!(list["can_manage"], false);
-    assert_eq!(json(app.call("chatbots_get", &[("id", &id)]).await).await["editable"], false);
+    assert_eq!(
+        json(app.call("chatbots_get", &[("id", &id)]).await).await["editable"],
+        false
+    );
     for (endpoint, form) in [
-        ("chatbots_create", vec![("name", "New"), ("system_prompt", "x")]),
-        ("chatbots_update", vec![("id", id.as_str()), ("name", "Renamed"), ("system_prompt", "x")]),
+        (
+            "chatbots_create",
+            vec![("name", "New"), ("system_prompt", "x")],
+        ),
+        (
+            "chatbots_update",
+            vec![
+                ("id", id.as_str()),
+                ("name", "Renamed"),
+                ("system_prompt", "x"),
+            ],
+        ),
         ("chatbots_delete", vec![("id", id.as_str())]),
     ] {
         let response = app.call(endpoint, &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{endpoint}");
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM chatbots WHERE name = 'Support'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM chatbots WHERE name = 'Support'")
+            .await,
+        1
+    );
 }
 
 async fn channels_list_sms_and_the_widget_with_their_state_by_plan(backend: Backend) {
@@ -104,13 +160,30 @@ async fn channels_list_sms_and_the_widget_with_their_state_by_plan(backend: Back
     app.sign_up(&email).await;
     let id = app.create_chatbot(&app.client, "Support").await.to_string();
     let channels = json(app.call("chatbots_channels", &[("chatbot_id", &id)]).await).await;
-    let names: Vec<_> = channels.as_array().expect("list").iter().map(|c| c["name"].clone()).collect();
+    let names: Vec<_> = channels
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("SMS (Twilio)"), json!("Website widget")]);
-    assert!(channels.as_array().expect("list").iter().all(|c| c["state"] == "NotConnected"));
+    assert!(
+        channels
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|c| c["state"] == "NotConnected")
+    );
 
     crate::operator::run_cli(&app, &["set-plan", &email, "free"]).await;
     let channels = json(app.call("chatbots_channels", &[("chatbot_id", &id)]).await).await;
-    assert!(channels.as_array().expect("list").iter().all(|c| c["state"] == "NeedsUpgrade"));
+    assert!(
+        channels
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|c| c["state"] == "NeedsUpgrade")
+    );
 }
 
 on_both_databases!(

@@ -7,7 +7,10 @@ async fn a_cross_site_form_post_is_refused_before_anything_changes(backend: Back
     app.sign_up(&unique_email()).await;
     // The victim's browser, carrying the session cookie, posts a form from another site.
     for headers in [
-        vec![("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")],
+        vec![
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ],
         vec![("origin", "https://evil.example")],
     ] {
         let mut request = app

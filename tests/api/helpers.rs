@@ -94,7 +94,11 @@ pub async fn spawn_on_database(database_url: &str, data_dir: &std::path::Path) -
     start(database_url, data_dir, &[]).await.0
 }
 
-async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> (String, DatabaseConnection) {
+async fn start(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (String, DatabaseConnection) {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("VIESTI_ENCRYPTION_KEY".into(), TEST_ENCRYPTION_KEY.into()),
         ("DATABASE_URL".into(), database_url.to_owned()),
@@ -104,11 +108,14 @@ async fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &
         vars.insert((*k).into(), (*v).into());
     }
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-    let mut leptos_options = get_configuration(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
-        .expect("Leptos.toml")
-        .leptos_options;
+    let mut leptos_options =
+        get_configuration(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
+            .expect("Leptos.toml")
+            .leptos_options;
     leptos_options.site_addr = "127.0.0.1:0".parse().expect("addr");
-    let app = Application::build(config, leptos_options).await.expect("app builds");
+    let app = Application::build(config, leptos_options)
+        .await
+        .expect("app builds");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let db = app.state().db.clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -138,7 +145,12 @@ impl TestApp {
         self.call_as(&self.client, endpoint, form).await
     }
 
-    pub async fn call_as(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+    pub async fn call_as(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
         client
             .post(self.url(&format!("/api/{endpoint}")))
             .form(form)
@@ -153,14 +165,16 @@ impl TestApp {
     }
 
     pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> Response {
-        let response = self
-            .call_as(
-                client,
-                "sign_up",
-                &[("workspace_name", "Acme Oy"), ("email", email), ("password", PASSWORD)],
-            )
-            .await;
-        response
+        self.call_as(
+            client,
+            "sign_up",
+            &[
+                ("workspace_name", "Acme Oy"),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
     }
 
     /// A second, separately signed-in workspace owner.
@@ -173,7 +187,11 @@ impl TestApp {
 
     pub async fn create_chatbot(&self, client: &reqwest::Client, name: &str) -> Uuid {
         let response = self
-            .call_as(client, "chatbots_create", &[("name", name), ("system_prompt", "Be helpful.")])
+            .call_as(
+                client,
+                "chatbots_create",
+                &[("name", name), ("system_prompt", "Be helpful.")],
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "create chatbot");
         response.json().await.expect("id")
@@ -198,8 +216,14 @@ impl TestApp {
     /// A single number from SQL (e.g. `SELECT COUNT(*) AS n FROM users`), for tests that read the
     /// database to prove what was or was not stored.
     pub async fn count(&self, sql: &str) -> i64 {
-        let statement = sea_orm::Statement::from_string(self.db.get_database_backend(), sql.to_owned());
-        let row = self.db.query_one_raw(statement).await.expect("query").expect("a row");
+        let statement =
+            sea_orm::Statement::from_string(self.db.get_database_backend(), sql.to_owned());
+        let row = self
+            .db
+            .query_one_raw(statement)
+            .await
+            .expect("query")
+            .expect("a row");
         row.try_get_by_index::<i64>(0).expect("a number")
     }
 }

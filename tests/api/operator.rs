@@ -5,7 +5,11 @@ use crate::on_both_databases;
 /// Runs `viesti <args>` on the app's database and returns its stdout; panics if it fails.
 pub async fn run_cli(app: &TestApp, args: &[&str]) -> String {
     let output = cli(app, args).await;
-    assert!(output.status.success(), "viesti {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "viesti {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
@@ -28,10 +32,15 @@ async fn set_plan_moves_a_workspace_by_member_email_or_id(backend: Backend) {
     let email = unique_email();
     app.sign_up(&email).await;
     let said = run_cli(&app, &["set-plan", &email, "pro"]).await;
-    assert!(said.contains("is now on the Pro plan (was starter)"), "{said}");
+    assert!(
+        said.contains("is now on the Pro plan (was starter)"),
+        "{said}"
+    );
     assert_eq!(json(app.call("me", &[]).await).await["plan"], "Pro");
 
-    let row = app.count("SELECT COUNT(*) FROM workspaces WHERE plan = 'pro'").await;
+    let row = app
+        .count("SELECT COUNT(*) FROM workspaces WHERE plan = 'pro'")
+        .await;
     assert_eq!(row, 1);
 }
 

@@ -8,14 +8,25 @@ async fn the_dashboard_sends_signed_out_visitors_to_sign_in(backend: Backend) {
     for path in ["/chatbots", "/"] {
         let response = app.get_page(&app.client, path).await;
         assert_eq!(response.status(), StatusCode::FOUND, "{path}");
-        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
-        assert!(location == "/login" || location == "/chatbots", "{path} -> {location}");
+        let location = response.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            location == "/login" || location == "/chatbots",
+            "{path} -> {location}"
+        );
     }
 }
 
 async fn sign_up_and_sign_in_pages_render_labelled_forms(backend: Backend) {
     let app = spawn_app(backend).await;
-    let page = app.get_page(&app.client, "/signup").await.text().await.expect("html");
+    let page = app
+        .get_page(&app.client, "/signup")
+        .await
+        .text()
+        .await
+        .expect("html");
     for needle in [
         r#"action="/api/sign_up""#,
         r#"<label for="field-email""#,
@@ -25,7 +36,12 @@ async fn sign_up_and_sign_in_pages_render_labelled_forms(backend: Backend) {
     ] {
         assert!(page.contains(needle), "missing {needle}");
     }
-    let login = app.get_page(&app.client, "/login").await.text().await.expect("html");
+    let login = app
+        .get_page(&app.client, "/login")
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(login.contains(r#"action="/api/sign_in""#));
 }
 
@@ -42,10 +58,21 @@ async fn the_channels_page_lists_sms_and_the_widget(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up(&unique_email()).await;
     let id = app.create_chatbot(&app.client, "Support bot").await;
-    let response = app.get_page(&app.client, &format!("/chatbots/{id}/integrations/channels")).await;
+    let response = app
+        .get_page(
+            &app.client,
+            &format!("/chatbots/{id}/integrations/channels"),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.expect("html");
-    for needle in ["Support bot", "Channels", "SMS (Twilio)", "Website widget", "Not connected"] {
+    for needle in [
+        "Support bot",
+        "Channels",
+        "SMS (Twilio)",
+        "Website widget",
+        "Not connected",
+    ] {
         assert!(html.contains(needle), "missing {needle}");
     }
 }
@@ -55,7 +82,10 @@ async fn another_workspaces_chatbot_page_answers_404(backend: Backend) {
     app.sign_up(&unique_email()).await;
     let id = app.create_chatbot(&app.client, "Private").await;
     let intruder = app.other_tenant().await;
-    for path in [format!("/chatbots/{id}"), format!("/chatbots/{id}/integrations/channels")] {
+    for path in [
+        format!("/chatbots/{id}"),
+        format!("/chatbots/{id}/integrations/channels"),
+    ] {
         let response = app.get_page(&intruder, &path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(!response.text().await.expect("html").contains("Private"));

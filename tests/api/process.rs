@@ -24,12 +24,22 @@ fn a_malformed_variable_stops_start_up_with_one_line_naming_it() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).expect("utf-8");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("configuration error: VIESTI_ENCRYPTION_KEY"), "{stderr}");
-    assert!(!stderr.contains("dG9vIHNob3J0"), "the value is never echoed");
+    assert!(
+        stderr.starts_with("configuration error: VIESTI_ENCRYPTION_KEY"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("dG9vIHNob3J0"),
+        "the value is never echoed"
+    );
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 #[tokio::test]
@@ -67,21 +77,38 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     .expect("write head");
     std::thread::sleep(Duration::from_millis(300));
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
     std::thread::sleep(Duration::from_millis(300));
-    stream.write_all(body[10..].as_bytes()).expect("write rest");
+    stream
+        .write_all(&body.as_bytes()[10..])
+        .expect("write rest");
 
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
-    assert!(response.starts_with("HTTP/1.1 422"), "in-flight request answered: {response}");
+    assert!(
+        response.starts_with("HTTP/1.1 422"),
+        "in-flight request answered: {response}"
+    );
 
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "clean exit, got {status}");
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "no longer listening");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "no longer listening"
+    );
 }

@@ -87,7 +87,10 @@ pub async fn find_credentials(
 }
 
 /// The member a session belongs to, or `None` if the user has since been removed.
-pub async fn find_member(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Member>, DbErr> {
+pub async fn find_member(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Option<Member>, DbErr> {
     let Some((user, Some(workspace))) = user::Entity::find_by_id(user_id)
         .find_also_related(workspace::Entity)
         .one(db)
@@ -123,10 +126,16 @@ pub async fn find_workspace(
     else {
         return Ok(None);
     };
-    workspace::Entity::find_by_id(user.workspace_id).one(db).await
+    workspace::Entity::find_by_id(user.workspace_id)
+        .one(db)
+        .await
 }
 
-pub async fn set_plan(db: &DatabaseConnection, workspace_id: Uuid, plan: Plan) -> Result<(), DbErr> {
+pub async fn set_plan(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    plan: Plan,
+) -> Result<(), DbErr> {
     workspace::ActiveModel {
         id: sea_orm::Unchanged(workspace_id),
         plan: Set(plan.as_str().to_owned()),
@@ -140,7 +149,10 @@ pub async fn set_plan(db: &DatabaseConnection, workspace_id: Uuid, plan: Plan) -
 /// Changes a member's role; an operator command until workspaces can invite members themselves.
 pub async fn set_role(db: &DatabaseConnection, email: &Email, role: Role) -> Result<bool, DbErr> {
     let result = user::Entity::update_many()
-        .col_expr(user::Column::Role, sea_orm::sea_query::Expr::value(role.as_str()))
+        .col_expr(
+            user::Column::Role,
+            sea_orm::sea_query::Expr::value(role.as_str()),
+        )
         .filter(user::Column::Email.eq(email.as_str()))
         .exec(db)
         .await?;

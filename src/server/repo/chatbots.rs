@@ -7,7 +7,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub async fn list(db: &DatabaseConnection, workspace_id: Uuid) -> Result<Vec<chatbot::Model>, DbErr> {
+pub async fn list(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+) -> Result<Vec<chatbot::Model>, DbErr> {
     chatbot::Entity::find()
         .filter(chatbot::Column::WorkspaceId.eq(workspace_id))
         .order_by_asc(chatbot::Column::Name)
@@ -55,12 +58,18 @@ pub async fn update(
     system_prompt: &SystemPrompt,
 ) -> Result<bool, DbErr> {
     let result = chatbot::Entity::update_many()
-        .col_expr(chatbot::Column::Name, sea_orm::sea_query::Expr::value(name.as_str()))
+        .col_expr(
+            chatbot::Column::Name,
+            sea_orm::sea_query::Expr::value(name.as_str()),
+        )
         .col_expr(
             chatbot::Column::SystemPrompt,
             sea_orm::sea_query::Expr::value(system_prompt.as_str()),
         )
-        .col_expr(chatbot::Column::UpdatedAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+        .col_expr(
+            chatbot::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
         .filter(chatbot::Column::Id.eq(id))
         .filter(chatbot::Column::WorkspaceId.eq(workspace_id))
         .exec(db)
