@@ -32,6 +32,7 @@ export default defineConfig({
     {
       name: "desktop",
       use: { ...devices["Desktop Chrome"], launchOptions: chromium },
+      testIgnore: /responsive\.spec\.ts/,
     },
     {
       name: "phone",
