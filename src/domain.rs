@@ -1,9 +1,11 @@
 //! Types shared by the browser and the server that cannot hold a bad value. No I/O here.
 mod account;
 mod chatbot;
+mod twilio;
 
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};
+pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid};
 
 /// Why a value was refused, in words for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

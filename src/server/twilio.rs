@@ -1,0 +1,4 @@
+//! Everything Twilio: request signatures, the REST client, and the loopback emulator.
+pub mod client;
+pub mod emulator;
+pub mod signature;
