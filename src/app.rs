@@ -2,6 +2,7 @@
 use crate::pages::{
     channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
     dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
+    sms::SmsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                         view=|| view! { <Redirect path="channels"/> }
                     />
                     <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
+                    <Route path=path!(":id/integrations/channels/sms") view=SmsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Connecting a Twilio account failed its live check with Twilio.
+    #[error("{}", .0.headline())]
+    Probe(ProbeFailure),
     #[error("Too many attempts. Please wait a minute and try again.")]
     RateLimited,
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -47,6 +50,62 @@ impl AppError {
     }
 }
 
+/// Why Twilio would not let us connect an account and number. The headlines are the product's exact
+/// words; a second line says more where there is more to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProbeFailure {
+    CredentialsRejected,
+    AccountSuspended,
+    AccountClosed,
+    NumberNotOnAccount,
+    NumberCannotSms,
+    TwilioUnreachable,
+}
+
+impl ProbeFailure {
+    pub fn headline(self) -> &'static str {
+        match self {
+            Self::CredentialsRejected | Self::AccountSuspended | Self::AccountClosed => {
+                "Twilio rejected the credentials"
+            }
+            Self::NumberNotOnAccount => {
+                "The phone number you entered doesn't belong to this Twilio account"
+            }
+            Self::NumberCannotSms => "This Twilio number can't send or receive SMS",
+            Self::TwilioUnreachable => "Couldn't reach Twilio right now",
+        }
+    }
+
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::CredentialsRejected => {
+                "Check the Account SID and Auth Token in Twilio Console → Account info. A token changes when it is rotated there."
+            }
+            Self::AccountSuspended => {
+                "This Twilio account is suspended. Reactivate it in Twilio Console, then try again."
+            }
+            Self::AccountClosed => {
+                "This Twilio account is closed. Use the credentials of an active account."
+            }
+            Self::NumberNotOnAccount => {
+                "Check the number under Phone Numbers → Manage → Active numbers in Twilio Console, or use that account's credentials."
+            }
+            Self::NumberCannotSms => {
+                "Pick a number with SMS capability, or add SMS to this one in Twilio Console."
+            }
+            Self::TwilioUnreachable => "Nothing was saved. Please try again in a minute.",
+        }
+    }
+
+    /// The form field the failure points at, if one.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Self::NumberNotOnAccount | Self::NumberCannotSms => Some("phone_number"),
+            _ => None,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -65,6 +124,8 @@ impl AppError {
             Self::Forbidden | Self::PlanRequired(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Probe(ProbeFailure::TwilioUnreachable) => StatusCode::BAD_GATEWAY,
+            Self::Probe(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Request(_) => StatusCode::BAD_REQUEST,

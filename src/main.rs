@@ -39,6 +39,9 @@ enum Command {
         /// free, starter or pro.
         plan: Plan,
     },
+    /// Re-encrypt every stored Twilio credential under VIESTI_ENCRYPTION_KEY (after a key change, with
+    /// the previous key in VIESTI_ENCRYPTION_KEYS_OLD).
+    RotateKeys,
     /// Change a member's role: `viesti set-role agent@example.com agent`.
     SetRole {
         email: String,
@@ -71,6 +74,10 @@ async fn main() -> ExitCode {
             .map(|_| "migrations applied".to_owned()),
         Command::SetPlan { workspace, plan } => match connect_database(&config).await {
             Ok(db) => operator::set_plan(&db, &workspace, plan).await,
+            Err(error) => Err(error),
+        },
+        Command::RotateKeys => match connect_database(&config).await {
+            Ok(db) => operator::rotate_keys(&db, &config).await,
             Err(error) => Err(error),
         },
         Command::SetRole { email, role } => match connect_database(&config).await {

@@ -3,3 +3,4 @@
 //! `/api/` so tests and logs can name it.
 pub mod auth;
 pub mod chatbots;
+pub mod sms;

@@ -55,14 +55,19 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     }
 }
 
-/// A form-level error (one that belongs to no single field), announced to screen readers.
+/// A form-level error (one that belongs to no single field), announced to screen readers. A failed
+/// Twilio check shows its headline and, below it, what to do.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <Show when=move || error.get().is_some_and(|e| !matches!(e, AppError::Invalid { .. }))>
-            <p class="rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert">
-                {move || error.get().map(|e| e.to_string())}
-            </p>
+            <div class="rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert" data-testid="form-error">
+                <p class="font-semibold">{move || error.get().map(|e| e.to_string())}</p>
+                {move || match error.get() {
+                    Some(AppError::Probe(failure)) => Some(view! { <p class="mt-1">{failure.detail()}</p> }),
+                    _ => None,
+                }}
+            </div>
         </Show>
     }
 }

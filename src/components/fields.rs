@@ -91,6 +91,9 @@ pub fn PasswordField(
     #[prop(optional)] rule: Option<Rule>,
     #[prop(optional, into)] server_error: Signal<Option<String>>,
     #[prop(optional)] hint: &'static str,
+    /// What the Show/Hide button reveals, for screen readers ("password", "token").
+    #[prop(default = "password")]
+    what: &'static str,
 ) -> impl IntoView {
     let value = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
@@ -128,7 +131,7 @@ pub fn PasswordField(
                     on:click=move |_| shown.update(|s| *s = !*s)
                 >
                     {move || if shown.get() { "Hide" } else { "Show" }}
-                    <span class="sr-only">" password"</span>
+                    <span class="sr-only">" " {what}</span>
                 </button>
             </div>
             <Show when=move || !hint.is_empty()>
@@ -207,6 +210,26 @@ pub mod rules {
     }
     pub fn system_prompt(value: &str) -> Option<String> {
         SystemPrompt::parse(value).err().map(|e| e.0)
+    }
+    pub fn account_sid(value: &str) -> Option<String> {
+        crate::domain::AccountSid::parse(value).err().map(|e| e.0)
+    }
+    pub fn auth_token(value: &str) -> Option<String> {
+        crate::domain::AuthToken::parse(value).err().map(|e| e.0)
+    }
+    /// A blank token keeps the stored one when editing.
+    pub fn optional_auth_token(value: &str) -> Option<String> {
+        if value.trim().is_empty() {
+            None
+        } else {
+            auth_token(value)
+        }
+    }
+    pub fn phone_number(value: &str) -> Option<String> {
+        crate::domain::E164::parse(value).err().map(|e| e.0)
+    }
+    pub fn friendly_name(value: &str) -> Option<String> {
+        crate::domain::FriendlyName::parse(value).err().map(|e| e.0)
     }
     pub fn required_password(value: &str) -> Option<String> {
         value.is_empty().then(|| "Enter your password.".to_owned())

@@ -34,7 +34,14 @@ pub fn ChannelsPage() -> impl IntoView {
                                 {channels.into_iter().map(|channel| view! {
                                     <li class="flex flex-col gap-2 px-4 py-4 sm:flex-row sm:items-center sm:justify-between">
                                         <div>
-                                            <h3 class="font-medium">{channel.name}</h3>
+                                            <h3 class="font-medium">
+                                                {match channel.href {
+                                                    Some(href) => view! {
+                                                        <a class="text-indigo-700 underline-offset-2 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 rounded" href=href>{channel.name}</a>
+                                                    }.into_any(),
+                                                    None => view! { <span>{channel.name}</span> }.into_any(),
+                                                }}
+                                            </h3>
                                             <p class="text-sm text-slate-600">{channel.description}</p>
                                         </div>
                                         <StateBadge state=channel.state/>

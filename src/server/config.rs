@@ -17,10 +17,17 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `VIESTI_ENCRYPTION_KEY`: the AES-256-GCM key for stored credentials. Never stored in the database.
     pub encryption_key: EncryptionKey,
+    /// `VIESTI_ENCRYPTION_KEYS_OLD`: earlier keys, comma-separated, that still open stored secrets until
+    /// `viesti rotate-keys` has re-sealed every row under the current key.
+    pub old_encryption_keys: Vec<EncryptionKey>,
     /// `PUBLIC_BASE_URL`: the address Twilio and browsers use to reach us (webhook URLs, cookie `Secure`).
     pub public_base_url: Url,
     /// `TWILIO_API_BASE`, default `https://api.twilio.com`; tests point it at a loopback double.
     pub twilio_api_base: Url,
+    /// `VIESTI_TWILIO_EMULATOR`: an address (e.g. `127.0.0.1:3010`) to run the built-in Twilio emulator
+    /// on, seeded with a demo account; the app then talks to it instead of `TWILIO_API_BASE`. Local
+    /// mode only: `scripts/serve` sets it so a newcomer can connect SMS without a Twilio account.
+    pub twilio_emulator: Option<std::net::SocketAddr>,
     /// `SENTRY_DSN`: errors are reported to Sentry only when it is set.
     pub sentry_dsn: Option<SecretString>,
     /// `DEFAULT_PLAN`: the plan new workspaces start on.
@@ -91,6 +98,25 @@ impl Config {
             }
         };
 
+        let old_encryption_keys = get("VIESTI_ENCRYPTION_KEYS_OLD")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .enumerate()
+                    .map(|(i, k)| {
+                        EncryptionKey::from_base64(k).map_err(|problem| {
+                            config_error(
+                                "VIESTI_ENCRYPTION_KEYS_OLD",
+                                format!("entry {}: {problem}", i + 1),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
         let public_base_url = parse_base_url(
             "PUBLIC_BASE_URL",
             &get("PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".to_owned()),
@@ -99,6 +125,31 @@ impl Config {
             "TWILIO_API_BASE",
             &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
         )?;
+
+        let twilio_emulator = match get("VIESTI_TWILIO_EMULATOR") {
+            Some(addr) => {
+                if get("TWILIO_API_BASE").is_some() {
+                    return Err(config_error(
+                        "VIESTI_TWILIO_EMULATOR",
+                        "and TWILIO_API_BASE are both set: use the emulator or a Twilio API, not both",
+                    ));
+                }
+                let addr: std::net::SocketAddr = addr.parse().map_err(|_| {
+                    config_error(
+                        "VIESTI_TWILIO_EMULATOR",
+                        "must be an address like 127.0.0.1:3010",
+                    )
+                })?;
+                if !addr.ip().is_loopback() {
+                    return Err(config_error(
+                        "VIESTI_TWILIO_EMULATOR",
+                        "must be a loopback address: the emulator is for local use only",
+                    ));
+                }
+                Some(addr)
+            }
+            None => None,
+        };
 
         let sentry_dsn = match get("SENTRY_DSN") {
             Some(dsn) => {
@@ -131,8 +182,10 @@ impl Config {
             database_url: SecretString::from(database_url),
             data_dir,
             encryption_key,
+            old_encryption_keys,
             public_base_url,
             twilio_api_base,
+            twilio_emulator,
             sentry_dsn,
             default_plan,
         })
@@ -271,6 +324,8 @@ mod tests {
             ("TWILIO_API_BASE", "not a url"),
             ("SENTRY_DSN", "https://sentry.example.com/"),
             ("DEFAULT_PLAN", "enterprise"),
+            ("VIESTI_TWILIO_EMULATOR", "nonsense"),
+            ("VIESTI_TWILIO_EMULATOR", "0.0.0.0:3010"),
         ];
         for (variable, value) in cases {
             let error =
@@ -298,6 +353,26 @@ mod tests {
     }
 
     #[test]
+    fn the_emulator_and_a_twilio_api_base_exclude_each_other() {
+        let both = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_TWILIO_EMULATOR", "127.0.0.1:3010"),
+            ("TWILIO_API_BASE", "https://api.twilio.com"),
+        ])
+        .expect_err("both");
+        assert_eq!(both.variable, "VIESTI_TWILIO_EMULATOR");
+        let local = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_TWILIO_EMULATOR", "127.0.0.1:3010"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            local.twilio_emulator,
+            Some("127.0.0.1:3010".parse().expect("addr"))
+        );
+    }
+
+    #[test]
     fn debug_output_carries_no_secret() {
         let config = config(&[
             ("VIESTI_ENCRYPTION_KEY", KEY),
@@ -308,6 +383,24 @@ mod tests {
         assert!(!debug.contains("s3cretpw"));
         assert!(!debug.contains(KEY));
         assert!(!debug.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn old_keys_are_a_comma_separated_list_and_each_is_checked() {
+        let other = EncryptionKey::generate_base64();
+        let parsed = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_ENCRYPTION_KEYS_OLD", &format!("{other}, {KEY}")),
+        ])
+        .expect("valid");
+        assert_eq!(parsed.old_encryption_keys.len(), 2);
+        let error = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_ENCRYPTION_KEYS_OLD", &format!("{other},bad")),
+        ])
+        .expect_err("second is bad");
+        assert_eq!(error.variable, "VIESTI_ENCRYPTION_KEYS_OLD");
+        assert!(error.problem.starts_with("entry 2:"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Operator commands run from the shell (`viesti set-plan`, `viesti set-role`).
 use crate::domain::{Email, Plan, Role};
-use crate::server::repo::accounts;
+use crate::server::config::Config;
+use crate::server::crypto::Keyring;
+use crate::server::repo::{accounts, sms};
 use anyhow::{Context, bail};
 use sea_orm::DatabaseConnection;
 
@@ -32,4 +34,17 @@ pub async fn set_role(db: &DatabaseConnection, email: &str, role: Role) -> anyho
         bail!("no user has the email {email}");
     }
     Ok(format!("{email} is now {}", role.label()))
+}
+
+/// Re-seals every stored Twilio credential under `VIESTI_ENCRYPTION_KEY`. Run it after moving the old
+/// key to `VIESTI_ENCRYPTION_KEYS_OLD`; once it reports zero stale rows the old key can be dropped.
+pub async fn rotate_keys(db: &DatabaseConnection, config: &Config) -> anyhow::Result<String> {
+    let keyring = Keyring::new(&config.encryption_key, &config.old_encryption_keys);
+    let changed = sms::reseal_all(db, &keyring)
+        .await
+        .context("could not re-encrypt the stored credentials")?;
+    Ok(format!(
+        "re-encrypted {changed} SMS connection(s) under key {}",
+        keyring.current_key_id()
+    ))
 }

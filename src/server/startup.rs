@@ -2,10 +2,13 @@
 use crate::app::{App, shell};
 use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
+use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
 use crate::server::sessions::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::telemetry;
+use crate::server::twilio::client::TwilioClient;
+use crate::server::twilio::emulator::Emulator;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
@@ -77,8 +80,31 @@ impl Application {
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("could not listen on {addr} (site-addr in Leptos.toml or LEPTOS_SITE_ADDR)")
         })?;
+        let (twilio_api_base, emulator) = match config.twilio_emulator {
+            Some(addr) => {
+                let emulator = Emulator::new();
+                let demo = emulator.seed_demo();
+                let bound = emulator.start(addr).await.with_context(|| {
+                    format!(
+                        "could not start the Twilio emulator on {addr} (VIESTI_TWILIO_EMULATOR)"
+                    )
+                })?;
+                tracing::info!(
+                    "Twilio emulator on http://{bound}: demo number {} (see the SMS settings page for its credentials)",
+                    demo.sms_number
+                );
+                (url::Url::parse(&format!("http://{bound}"))?, Some(emulator))
+            }
+            None => (config.twilio_api_base.clone(), None),
+        };
         let state = AppState {
             db,
+            emulator,
+            keyring: Arc::new(Keyring::new(
+                &config.encryption_key,
+                &config.old_encryption_keys,
+            )),
+            twilio: TwilioClient::new(&twilio_api_base)?,
             config: Arc::new(config),
             leptos_options,
             rate_limits: Arc::new(AuthRateLimits::default()),

@@ -2,6 +2,9 @@
 use crate::error::AppError;
 use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
+use crate::server::crypto::Keyring;
+use crate::server::twilio::client::TwilioClient;
+use crate::server::twilio::emulator::Emulator;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -13,6 +16,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub rate_limits: Arc<AuthRateLimits>,
+    pub keyring: Arc<Keyring>,
+    pub twilio: TwilioClient,
+    /// The built-in Twilio emulator, in local mode (`VIESTI_TWILIO_EMULATOR`).
+    pub emulator: Option<Emulator>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -40,6 +40,8 @@ pub struct ChannelSummary {
     pub name: String,
     pub description: String,
     pub state: ChannelState,
+    /// The channel's settings page, once it has one.
+    pub href: Option<String>,
 }
 
 #[server(prefix = "/api", endpoint = "chatbots_list")]
@@ -162,23 +164,31 @@ pub async fn list_channels(chatbot_id: Uuid) -> Result<Vec<ChannelSummary>, AppE
             chatbots::find(&state.db, member.workspace_id, chatbot_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            // No channel can be connected yet; the SMS connection lands with its settings page.
-            let state = if member.plan.allows_integrations() {
+            let unconnected = if member.plan.allows_integrations() {
                 ChannelState::NotConnected
             } else {
                 ChannelState::NeedsUpgrade
             };
+            let sms_connected =
+                crate::server::repo::sms::is_connected(&state.db, member.workspace_id, chatbot_id)
+                    .await?;
             Ok(vec![
                 ChannelSummary {
                     name: "SMS (Twilio)".into(),
                     description:
                         "Answer your customers' text messages from your own Twilio number.".into(),
-                    state,
+                    state: if sms_connected {
+                        ChannelState::Connected
+                    } else {
+                        unconnected
+                    },
+                    href: Some(format!("/chatbots/{chatbot_id}/integrations/channels/sms")),
                 },
                 ChannelSummary {
                     name: "Website widget".into(),
                     description: "A chat bubble on your website, answered by the same bot.".into(),
-                    state,
+                    state: unconnected,
+                    href: None,
                 },
             ])
         }

@@ -43,6 +43,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub database_url: String,
     pub data_dir: tempfile::TempDir,
+    /// The TWILIO_API_BASE the app was started with, when a test set one.
+    pub twilio_api_base: Option<url::Url>,
 }
 
 /// The PostgreSQL server the tests create their databases in (trust auth on this machine and in CI).
@@ -80,18 +82,32 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, data_dir.path()).await;
     let (address, db) = start(&database_url, data_dir.path(), extra).await;
+    let twilio_api_base = extra
+        .iter()
+        .find(|(k, _)| *k == "TWILIO_API_BASE")
+        .map(|(_, v)| v.parse().expect("a URL"));
     TestApp {
         address,
         client: browser(),
         db,
         database_url,
         data_dir,
+        twilio_api_base,
     }
 }
 
 /// Another instance of the app on an existing database; returns its address.
 pub async fn spawn_on_database(database_url: &str, data_dir: &std::path::Path) -> String {
     start(database_url, data_dir, &[]).await.0
+}
+
+/// Like [`spawn_on_database`], with other environment values (e.g. another encryption key).
+pub async fn spawn_on_database_with(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> String {
+    start(database_url, data_dir, extra).await.0
 }
 
 async fn start(
@@ -213,6 +229,19 @@ pub async fn json(response: Response) -> Value {
 }
 
 impl TestApp {
+    /// A single text value from SQL.
+    pub async fn text(&self, sql: &str) -> String {
+        let statement =
+            sea_orm::Statement::from_string(self.db.get_database_backend(), sql.to_owned());
+        let row = self
+            .db
+            .query_one_raw(statement)
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<String>(0).expect("a string")
+    }
+
     /// A single number from SQL (e.g. `SELECT COUNT(*) AS n FROM users`), for tests that read the
     /// database to prove what was or was not stored.
     pub async fn count(&self, sql: &str) -> i64 {
@@ -226,4 +255,54 @@ impl TestApp {
             .expect("a row");
         row.try_get_by_index::<i64>(0).expect("a number")
     }
+}
+
+/// Everything the app logs during this test process, for tests that prove a secret never reaches the
+/// logs. nextest runs each test in its own process, so the buffer holds that test's logs.
+pub fn captured_logs() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static BUFFER: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    let buffer = *BUFFER.get_or_init(|| {
+        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        struct Capture(&'static Mutex<Vec<u8>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("log buffer").extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || Capture(buffer))
+            .try_init();
+        buffer
+    });
+    String::from_utf8_lossy(&buffer.lock().expect("log buffer")).into_owned()
+}
+
+/// An app whose TWILIO_API_BASE is a fresh Twilio emulator seeded with the demo account.
+pub async fn spawn_app_with_twilio(
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> (
+    TestApp,
+    viesti::server::twilio::emulator::Emulator,
+    viesti::server::twilio::emulator::DemoAccount,
+) {
+    captured_logs();
+    let emulator = viesti::server::twilio::emulator::Emulator::new();
+    let demo = emulator.seed_demo();
+    let addr = emulator
+        .start("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("emulator");
+    let base = format!("http://{addr}");
+    let mut vars = vec![("TWILIO_API_BASE", base.as_str())];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(backend, &vars).await;
+    (app, emulator, demo)
 }

@@ -10,3 +10,6 @@ mod leptos_toml;
 mod operator;
 mod pages;
 mod process;
+mod sms_probe;
+mod sms_settings;
+mod twilio_emulator;

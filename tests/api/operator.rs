@@ -14,6 +14,11 @@ pub async fn run_cli(app: &TestApp, args: &[&str]) -> String {
 }
 
 pub async fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    cli_with(app, args, &[]).await
+}
+
+/// Runs `viesti <args>` with extra environment values (later ones win).
+pub async fn cli_with(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
         .args(args)
         .env_clear()
@@ -21,6 +26,7 @@ pub async fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
         .env("DATABASE_URL", &app.database_url)
         .env("VIESTI_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
         .env("VIESTI_DATA_DIR", app.data_dir.path())
+        .envs(env.iter().copied())
         .current_dir(app.data_dir.path())
         .output()
         .await

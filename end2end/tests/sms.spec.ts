@@ -1,0 +1,97 @@
+import { expect, test, type Page } from "@playwright/test";
+import { expectAccessible, hydrated, screenshot, signUp } from "./helpers";
+
+async function openSmsSettings(page: Page) {
+  await signUp(page);
+  await hydrated(page);
+  await page.getByLabel("Name", { exact: true }).fill("Text support");
+  await page.getByRole("button", { name: "Create chatbot" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Text support" })).toBeVisible();
+  await page.getByRole("link", { name: "Integrations" }).click();
+  await page.getByRole("link", { name: "SMS (Twilio)" }).click();
+  await expect(page.getByRole("heading", { name: "Connect your Twilio account" })).toBeVisible();
+  await hydrated(page);
+}
+
+async function fillConnectForm(page: Page, sid: string, token: string, number: string) {
+  await page.getByLabel("Account SID").fill(sid);
+  await page.getByLabel("Auth Token").fill(token);
+  await page.getByLabel("Twilio phone number").fill(number);
+}
+
+test("connecting Twilio: inline errors, the three probe errors, connect, copy, configure, disconnect", async ({
+  page,
+  context,
+}) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await openSmsSettings(page);
+  await screenshot(page, "20-sms-not-connected");
+  await expectAccessible(page);
+
+  const sid = (await page.getByTestId("demo-sid").textContent())!.trim();
+  const token = (await page.getByTestId("demo-token").textContent())!.trim();
+  const number = (await page.getByTestId("demo-number").textContent())!.trim();
+
+  // Inline errors as the user types, from the same rules the server applies.
+  await page.getByLabel("Account SID").fill("AC123");
+  await page.getByLabel("Account SID").blur();
+  await expect(page.getByText("An Account SID is AC followed by 32 characters")).toBeVisible();
+  await page.getByLabel("Auth Token").fill("short");
+  await page.getByLabel("Auth Token").blur();
+  await expect(page.getByText("An Auth Token is 32 letters and digits (you entered 5).")).toBeVisible();
+  await page.getByLabel("Twilio phone number").fill("0401234567");
+  await page.getByLabel("Twilio phone number").blur();
+  await expect(page.getByText("Start with + and the country code.")).toBeVisible();
+  await screenshot(page, "21-sms-inline-errors");
+
+  // Pasted values with spaces and a newline are accepted.
+  await fillConnectForm(page, ` ${sid} `, `${token}\n`, "+358 40 123 4567");
+  await expect(page.getByText("An Account SID is AC followed")).toHaveCount(0);
+
+  // Each of the probe's outcomes, word for word.
+  await fillConnectForm(page, sid, "0123456789abcdef0123456789abcdef", number);
+  await page.getByRole("button", { name: "Connect Twilio" }).click();
+  await expect(page.getByTestId("form-error")).toContainText("Twilio rejected the credentials");
+  await screenshot(page, "22-sms-credentials-rejected");
+
+  await fillConnectForm(page, sid, token, "+358401111111");
+  await page.getByRole("button", { name: "Connect Twilio" }).click();
+  await expect(page.getByTestId("form-error")).toContainText(
+    "The phone number you entered doesn't belong to this Twilio account",
+  );
+  await screenshot(page, "23-sms-number-not-on-account");
+
+  // The emulator's outage account answers every request with 503, as Twilio does in an incident.
+  await fillConnectForm(page, "ACfa11fa11fa11fa11fa11fa11fa11fa11", "fa11fa11fa11fa11fa11fa11fa11fa11", number);
+  await page.getByRole("button", { name: "Connect Twilio" }).click();
+  await expect(page.getByTestId("form-error")).toContainText("Couldn't reach Twilio right now");
+  await screenshot(page, "24-sms-twilio-unreachable");
+
+  await fillConnectForm(page, sid, token, number);
+  await page.getByLabel("Friendly name (optional)").fill("Product support");
+  await page.getByRole("button", { name: "Connect Twilio" }).click();
+  await expect(page.getByRole("heading", { name: "Product support" })).toBeVisible();
+  await expect(page.getByTestId("sms-number")).toHaveText(number);
+  await expect(page.getByTestId("sms-token")).toHaveText(`••••${token.slice(-4)}`);
+  await expect(page.locator("body")).not.toContainText(token);
+
+  const webhook = page.getByLabel("Webhook URL (HTTP POST)");
+  await expect(webhook).toHaveValue(/\/api\/webhooks\/twilio\/sms$/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Copy" }).click();
+  await expect(page.getByRole("button", { name: "Copied" })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await webhook.inputValue());
+
+  await expect(page.getByTestId("webhook-check")).toContainText("no webhook for incoming messages");
+  await page.getByRole("button", { name: "Configure Twilio for me" }).click();
+  await expect(page.getByTestId("webhook-check")).toContainText("Twilio sends this number's messages here");
+  await screenshot(page, "25-sms-connected");
+  await expectAccessible(page);
+
+  await page.getByRole("button", { name: "Disconnect Twilio…" }).click();
+  await page.getByRole("button", { name: "Yes, disconnect" }).click();
+  await expect(page.getByText("Twilio disconnected. Your credentials are deleted.")).toBeVisible();
+  await expect(page.getByText("remove the webhook URL in Twilio Console", { exact: false })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Connect Twilio" })).toBeVisible();
+  await screenshot(page, "26-sms-disconnected");
+});

@@ -1,0 +1,426 @@
+//! Chatbots → a chatbot → Integrations → Channels → SMS (Twilio): connect the business's own Twilio
+//! account and number, see the webhook URL to paste into Twilio, edit, disconnect.
+use crate::components::fields::rules;
+use crate::components::{ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField};
+use crate::error::AppError;
+use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
+use crate::pages::{
+    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, action_error, field_error,
+};
+use crate::server_fns::sms::{
+    ConfigureSmsWebhook, ConnectSms, DemoCredentials, DisconnectSms, SmsConnectionView,
+    SmsSettings, UpdateSms, WebhookCheck, check_sms_webhook, get_sms_settings,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use uuid::Uuid;
+
+#[component]
+pub fn SmsPage() -> impl IntoView {
+    let id = chatbot_id_param();
+    let connect = ServerAction::<ConnectSms>::new();
+    let update = ServerAction::<UpdateSms>::new();
+    let disconnect = ServerAction::<DisconnectSms>::new();
+    let settings = Resource::new_blocking(
+        move || {
+            (
+                id.get(),
+                connect.version().get(),
+                update.version().get(),
+                disconnect.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => get_sms_settings(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let disconnected = Signal::derive(move || matches!(disconnect.value().get(), Some(Ok(()))));
+    view! {
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(settings) => view! {
+                        <SmsSettingsView settings connect update disconnect disconnected/>
+                    }.into_any(),
+                    Err(error) => view! { <Title text="Not found"/><ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SmsSettingsView(
+    settings: SmsSettings,
+    connect: ServerAction<ConnectSms>,
+    update: ServerAction<UpdateSms>,
+    disconnect: ServerAction<DisconnectSms>,
+    disconnected: Signal<bool>,
+) -> impl IntoView {
+    let SmsSettings {
+        chatbot_id,
+        chatbot_name,
+        can_manage,
+        plan_allows,
+        webhook_url,
+        connection,
+        demo,
+    } = settings;
+    let body = match (connection, plan_allows, can_manage) {
+        (Some(connection), ..) => view! {
+            <Connected chatbot_id connection webhook_url can_manage update disconnect/>
+        }
+        .into_any(),
+        (None, false, _) => view! { <UpgradeNotice/> }.into_any(),
+        (None, true, true) => view! { <ConnectForm chatbot_id connect demo/> }.into_any(),
+        (None, true, false) => view! {
+            <p class="mt-4 rounded-md bg-slate-100 p-4 text-sm text-slate-700">
+                "SMS isn't connected. An owner or admin of your workspace can connect a Twilio number here."
+            </p>
+        }
+        .into_any(),
+    };
+    view! {
+        <Title text=format!("SMS (Twilio) · {chatbot_name}")/>
+        <ChatbotHeader id=chatbot_id name=chatbot_name current="integrations"/>
+        <nav aria-label="Integration" class="mt-4 text-sm text-slate-600">
+            <a class=LINK href=format!("/chatbots/{chatbot_id}/integrations/channels")>"Channels"</a>
+            <span aria-hidden="true">" / "</span>
+            <span class="font-medium text-slate-800">"SMS (Twilio)"</span>
+        </nav>
+        <section aria-labelledby="sms-heading" class="mt-4 max-w-3xl">
+            <h2 id="sms-heading" class="text-lg font-semibold">"SMS (Twilio)"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Your customers text your own Twilio number; this chatbot answers from it, with the same instructions as on your website."
+            </p>
+            <Show when=move || disconnected.get()>
+                <div class="mt-4 rounded-md bg-amber-50 p-4 text-sm text-amber-900" role="status">
+                    <p class="font-semibold">"Twilio disconnected. Your credentials are deleted."</p>
+                    <p class="mt-1">
+                        "Also remove the webhook URL in Twilio Console (Phone Numbers → Manage → Active numbers → your number → Messaging Configuration → “A message comes in”), or Twilio will keep sending messages here."
+                    </p>
+                </div>
+            </Show>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn UpgradeNotice() -> impl IntoView {
+    view! {
+        <div class="mt-4 rounded-md border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900" role="status">
+            <p class="font-semibold">"SMS is part of the Starter plan"</p>
+            <p class="mt-1">"Upgrade your workspace to Starter or Pro to answer your customers' text messages."</p>
+        </div>
+    }
+}
+
+#[component]
+fn ConnectForm(
+    chatbot_id: Uuid,
+    connect: ServerAction<ConnectSms>,
+    demo: Option<DemoCredentials>,
+) -> impl IntoView {
+    let error = action_error(connect);
+    let pending = connect.pending();
+    view! {
+        {demo.map(|demo| view! {
+            <aside class="mt-4 rounded-md border border-indigo-200 bg-indigo-50 p-4 text-sm text-indigo-950" aria-labelledby="demo-heading">
+                <h3 id="demo-heading" class="font-semibold">"No Twilio account? Use the built-in demo"</h3>
+                <p class="mt-1">"This local server runs a Twilio emulator. Connect with its demo account:"</p>
+                <dl class="mt-2 grid gap-x-4 gap-y-1 font-mono sm:grid-cols-[auto_1fr]">
+                    <dt class="font-sans text-indigo-900">"Account SID"</dt><dd data-testid="demo-sid" class="break-all">{demo.account_sid}</dd>
+                    <dt class="font-sans text-indigo-900">"Auth Token"</dt><dd data-testid="demo-token" class="break-all">{demo.auth_token}</dd>
+                    <dt class="font-sans text-indigo-900">"Number"</dt><dd data-testid="demo-number">{demo.phone_number}</dd>
+                </dl>
+            </aside>
+        })}
+        <div class="mt-4 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <h3 class="font-semibold">"Connect your Twilio account"</h3>
+            <p class="mt-1 text-sm text-slate-600">
+                "Find the Account SID and Auth Token in Twilio Console under Account info. We check them with Twilio before anything is saved, and store them encrypted."
+            </p>
+            <ActionForm action=connect attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                <TextField
+                    label="Account SID"
+                    name="account_sid"
+                    autocomplete="off"
+                    rule=rules::account_sid
+                    server_error=field_error(error, "account_sid")
+                    hint="AC followed by 32 characters"
+                />
+                <PasswordField
+                    label="Auth Token"
+                    name="auth_token"
+                    autocomplete="off"
+                    what="token"
+                    rule=rules::auth_token
+                    server_error=field_error(error, "auth_token")
+                />
+                <TextField
+                    label="Twilio phone number"
+                    name="phone_number"
+                    input_type="tel"
+                    autocomplete="off"
+                    rule=rules::phone_number
+                    server_error=field_error(error, "phone_number")
+                    hint="International format, like +358401234567"
+                />
+                <TextField
+                    label="Friendly name (optional)"
+                    name="friendly_name"
+                    autocomplete="off"
+                    rule=rules::friendly_name
+                    server_error=field_error(error, "friendly_name")
+                    hint="For example: Product support"
+                />
+                <FormError error/>
+                <button type="submit" class=BUTTON_PRIMARY disabled=pending aria-busy=move || pending.get().to_string()>
+                    <Show when=move || pending.get()><Spinner/></Show>
+                    {move || if pending.get() { "Checking with Twilio…" } else { "Connect Twilio" }}
+                </button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn Connected(
+    chatbot_id: Uuid,
+    connection: SmsConnectionView,
+    webhook_url: String,
+    can_manage: bool,
+    update: ServerAction<UpdateSms>,
+    disconnect: ServerAction<DisconnectSms>,
+) -> impl IntoView {
+    let configure = ServerAction::<ConfigureSmsWebhook>::new();
+    let check = Resource::new(
+        move || configure.version().get(),
+        move |_| check_sms_webhook(chatbot_id),
+    );
+    let SmsConnectionView {
+        phone_number,
+        friendly_name,
+        account_sid,
+        auth_token_masked,
+        connected_at,
+    } = connection;
+    let row = "grid gap-1 py-3 sm:grid-cols-3";
+    view! {
+        <div class="mt-4 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <div class="flex flex-wrap items-center gap-3">
+                <h3 class="font-semibold">{friendly_name.clone().unwrap_or_else(|| "Connected number".to_owned())}</h3>
+                <span class="rounded-full bg-green-100 px-2.5 py-0.5 text-xs font-medium text-green-900">"Connected"</span>
+            </div>
+            <dl class="mt-2 divide-y divide-slate-100 text-sm">
+                <div class=row>
+                    <dt class="text-slate-600">"Twilio number"</dt>
+                    <dd class="font-mono sm:col-span-2" data-testid="sms-number">{phone_number.clone()}</dd>
+                </div>
+                <div class=row>
+                    <dt class="text-slate-600">"Account SID"</dt>
+                    <dd class="break-all font-mono sm:col-span-2">{account_sid}</dd>
+                </div>
+                <div class=row>
+                    <dt class="text-slate-600">"Auth Token"</dt>
+                    <dd class="font-mono sm:col-span-2" data-testid="sms-token">{auth_token_masked}</dd>
+                </div>
+                <div class=row>
+                    <dt class="text-slate-600">"Connected since"</dt>
+                    <dd class="sm:col-span-2"><time datetime=connected_at.clone()>{connected_at.replace('T', " ").replace('Z', " UTC")}</time></dd>
+                </div>
+            </dl>
+        </div>
+
+        <WebhookPanel chatbot_id webhook_url phone_number check configure can_manage/>
+
+        <Show when=move || can_manage>
+            <EditForm chatbot_id friendly_name=friendly_name.clone() update/>
+            <DisconnectPanel chatbot_id disconnect/>
+        </Show>
+    }
+}
+
+#[component]
+fn WebhookPanel(
+    chatbot_id: Uuid,
+    webhook_url: String,
+    phone_number: String,
+    check: Resource<Result<WebhookCheck, AppError>>,
+    configure: ServerAction<ConfigureSmsWebhook>,
+    can_manage: bool,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let configure_error = action_error(configure);
+    let configuring = configure.pending();
+    let url_for_copy = webhook_url.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&url_for_copy);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &url_for_copy;
+        copied.set(true);
+    };
+    view! {
+        <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <h3 class="font-semibold">"Send incoming messages to Viesti"</h3>
+            <p class="mt-1 text-sm text-slate-600">
+                "Twilio must send the messages your number receives to this address, with HTTP POST."
+            </p>
+            <label for="webhook-url" class="mt-4 block text-sm font-medium text-slate-800">"Webhook URL (HTTP POST)"</label>
+            <div class="mt-1 flex flex-col gap-2 sm:flex-row">
+                <input
+                    id="webhook-url"
+                    readonly=true
+                    value=webhook_url.clone()
+                    class="block w-full rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-sm"
+                    on:focus=move |ev| {
+                        #[cfg(feature = "hydrate")]
+                        {
+                            use wasm_bindgen::JsCast;
+                            if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                                input.select();
+                            }
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = ev;
+                    }
+                />
+                <button type="button" class=BUTTON_SECONDARY on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <p class="sr-only" role="status" aria-live="polite">{move || copied.get().then_some("Webhook URL copied")}</p>
+            <ol class="mt-4 list-decimal space-y-1 pl-5 text-sm text-slate-700">
+                <li>"In Twilio Console, open Phone Numbers → Manage → Active numbers."</li>
+                <li>{format!("Click {phone_number}, then go to Messaging Configuration.")}</li>
+                <li>"Under “A message comes in”, choose Webhook, paste the URL above and pick HTTP POST."</li>
+                <li>"Save. Text your number to try it."</li>
+            </ol>
+            <div class="mt-4" aria-live="polite">
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-600">"Checking your number's webhook with Twilio…"</p> }>
+                    {move || Suspend::new(async move {
+                        match check.await {
+                            Ok(WebhookCheck::PointsHere) => view! {
+                                <p class="text-sm text-green-800" data-testid="webhook-check">"✓ Twilio sends this number's messages here."</p>
+                            }.into_any(),
+                            Ok(WebhookCheck::NotSet) => view! {
+                                <p class="rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="webhook-check">
+                                    "This number has no webhook for incoming messages yet, so texts won't reach your chatbot."
+                                </p>
+                            }.into_any(),
+                            Ok(WebhookCheck::PointsElsewhere { url }) => view! {
+                                <p class="rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="webhook-check">
+                                    "Warning: this number currently sends incoming messages to "
+                                    <span class="break-all font-mono">{url}</span>
+                                    ", not to Viesti."
+                                </p>
+                            }.into_any(),
+                            Ok(WebhookCheck::UsesApplication) => view! {
+                                <p class="rounded-md bg-amber-50 p-3 text-sm text-amber-900" data-testid="webhook-check">
+                                    "Warning: a TwiML app handles this number's messages, so Twilio ignores the webhook URL. Remove the app from the number in Twilio Console."
+                                </p>
+                            }.into_any(),
+                            Ok(WebhookCheck::Unknown) | Err(_) => view! {
+                                <p class="text-sm text-slate-600" data-testid="webhook-check">"Couldn't check the number's webhook with Twilio just now."</p>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+            <Show when=move || can_manage>
+                <ActionForm action=configure attr:class="mt-4">
+                    <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                    <button type="submit" class=BUTTON_SECONDARY disabled=configuring>
+                        <Show when=move || configuring.get()><Spinner/></Show>
+                        {move || if configuring.get() { "Configuring Twilio…" } else { "Configure Twilio for me" }}
+                    </button>
+                </ActionForm>
+                <FormError error=configure_error/>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn EditForm(
+    chatbot_id: Uuid,
+    friendly_name: Option<String>,
+    update: ServerAction<UpdateSms>,
+) -> impl IntoView {
+    let error = action_error(update);
+    let pending = update.pending();
+    let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(()))));
+    view! {
+        <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <h3 class="font-semibold">"Edit the connection"</h3>
+            <p class="mt-1 text-sm text-slate-600">"Rotated your Auth Token in Twilio? Paste the new one here. We check it with Twilio before saving."</p>
+            <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                <PasswordField
+                    label="New Auth Token (leave blank to keep the current one)"
+                    name="auth_token"
+                    autocomplete="off"
+                    what="token"
+                    rule=rules::optional_auth_token
+                    server_error=field_error(error, "auth_token")
+                />
+                <TextField
+                    label="Friendly name (optional)"
+                    name="friendly_name"
+                    initial=friendly_name.unwrap_or_default()
+                    autocomplete="off"
+                    rule=rules::friendly_name
+                    server_error=field_error(error, "friendly_name")
+                />
+                <FormError error/>
+                <div class="flex items-center gap-3">
+                    <button type="submit" class=BUTTON_PRIMARY disabled=pending>
+                        <Show when=move || pending.get()><Spinner/></Show>
+                        {move || if pending.get() { "Checking with Twilio…" } else { "Save changes" }}
+                    </button>
+                    <p role="status" aria-live="polite" class="text-sm text-green-800">{move || saved.get().then_some("Saved.")}</p>
+                </div>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn DisconnectPanel(chatbot_id: Uuid, disconnect: ServerAction<DisconnectSms>) -> impl IntoView {
+    let error = action_error(disconnect);
+    let pending = disconnect.pending();
+    let confirming = RwSignal::new(false);
+    view! {
+        <div class="mt-6 rounded-lg border border-red-200 bg-white p-6">
+            <h3 class="font-semibold text-red-900">"Disconnect Twilio"</h3>
+            <p class="mt-1 text-sm text-slate-700">"The chatbot stops answering texts, and your Account SID and Auth Token are deleted at once."</p>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") on:click=move |_| confirming.set(true)>
+                        "Disconnect Twilio…"
+                    </button>
+                }
+            >
+                <ActionForm action=disconnect attr:class="mt-4 flex flex-wrap items-center gap-3">
+                    <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                    <p class="w-full text-sm font-medium text-red-900" role="alert">"Disconnect and delete the stored credentials?"</p>
+                    <button type="submit" class=BUTTON_DANGER disabled=pending>
+                        <Show when=move || pending.get()><Spinner/></Show>
+                        {move || if pending.get() { "Disconnecting…" } else { "Yes, disconnect" }}
+                    </button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </ActionForm>
+            </Show>
+            <FormError error/>
+        </div>
+    }
+}

@@ -1,0 +1,269 @@
+//! SMS connections (a chatbot's Twilio account and number), sealed on the way in, opened on the way out.
+use super::is_unique_violation;
+use crate::domain::{AccountSid, AuthToken, E164, FriendlyName};
+use crate::server::crypto::{CryptoError, Keyring, Sealed};
+use crate::server::entities::twilio_connection;
+pub use crate::server::twilio::client::Credentials;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    Unchanged,
+};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct SmsConnection {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub chatbot_id: Uuid,
+    pub phone_number: E164,
+    pub phone_number_sid: String,
+    pub friendly_name: Option<String>,
+    pub credentials: Credentials,
+    pub connected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsRepoError {
+    #[error("this number is already connected to a chatbot")]
+    NumberTaken,
+    #[error("this chatbot already has an SMS connection")]
+    ChatbotTaken,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What the associated data binds each sealed column to: its table, row and column.
+fn context(id: Uuid, column: &str) -> Vec<u8> {
+    format!("twilio_connections/{id}/{column}").into_bytes()
+}
+
+struct SealedCredentials {
+    key_id: String,
+    account_sid: String,
+    auth_token: String,
+}
+
+fn seal(
+    keyring: &Keyring,
+    id: Uuid,
+    credentials: &Credentials,
+) -> Result<SealedCredentials, CryptoError> {
+    let sid = keyring.seal(
+        credentials.account_sid.as_str().as_bytes(),
+        &context(id, "account_sid"),
+    )?;
+    let token = keyring.seal(
+        credentials.auth_token.expose().as_bytes(),
+        &context(id, "auth_token"),
+    )?;
+    Ok(SealedCredentials {
+        key_id: sid.key_id,
+        account_sid: sid.ciphertext,
+        auth_token: token.ciphertext,
+    })
+}
+
+fn open(keyring: &Keyring, row: twilio_connection::Model) -> Result<SmsConnection, SmsRepoError> {
+    let sealed = |ciphertext: &str| Sealed {
+        key_id: row.key_id.clone(),
+        ciphertext: ciphertext.to_owned(),
+    };
+    let sid = keyring.open_string(
+        &sealed(&row.account_sid_sealed),
+        &context(row.id, "account_sid"),
+    )?;
+    let token = keyring.open_string(
+        &sealed(&row.auth_token_sealed),
+        &context(row.id, "auth_token"),
+    )?;
+    let stored = |what: &str| DbErr::Type(format!("stored {what} is invalid"));
+    Ok(SmsConnection {
+        id: row.id,
+        workspace_id: row.workspace_id,
+        chatbot_id: row.chatbot_id,
+        phone_number: E164::parse(&row.phone_number).map_err(|_| stored("phone number"))?,
+        phone_number_sid: row.phone_number_sid,
+        friendly_name: row.friendly_name,
+        credentials: Credentials {
+            account_sid: AccountSid::parse(&sid).map_err(|_| stored("account sid"))?,
+            auth_token: AuthToken::parse(&token).map_err(|_| stored("auth token"))?,
+        },
+        connected_at: row.connected_at,
+    })
+}
+
+pub async fn find_for_chatbot(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    workspace_id: Uuid,
+    chatbot_id: Uuid,
+) -> Result<Option<SmsConnection>, SmsRepoError> {
+    twilio_connection::Entity::find()
+        .filter(twilio_connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(twilio_connection::Column::ChatbotId.eq(chatbot_id))
+        .one(db)
+        .await?
+        .map(|row| open(keyring, row))
+        .transpose()
+}
+
+/// Whether a chatbot of the workspace has an SMS connection.
+pub async fn is_connected(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    chatbot_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(twilio_connection::Entity::find()
+        .filter(twilio_connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(twilio_connection::Column::ChatbotId.eq(chatbot_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The connection that owns a number, whatever its workspace (for Twilio's webhooks).
+pub async fn find_by_number(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    number: &E164,
+) -> Result<Option<SmsConnection>, SmsRepoError> {
+    twilio_connection::Entity::find()
+        .filter(twilio_connection::Column::PhoneNumber.eq(number.as_str()))
+        .one(db)
+        .await?
+        .map(|row| open(keyring, row))
+        .transpose()
+}
+
+/// Whether a number is connected to any chatbot other than `chatbot_id`.
+pub async fn number_taken_elsewhere(
+    db: &DatabaseConnection,
+    number: &E164,
+    chatbot_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(twilio_connection::Entity::find()
+        .filter(twilio_connection::Column::PhoneNumber.eq(number.as_str()))
+        .filter(twilio_connection::Column::ChatbotId.ne(chatbot_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+pub struct NewSmsConnection<'a> {
+    pub workspace_id: Uuid,
+    pub chatbot_id: Uuid,
+    pub phone_number: &'a E164,
+    pub phone_number_sid: &'a str,
+    pub friendly_name: &'a FriendlyName,
+    pub credentials: &'a Credentials,
+}
+
+pub async fn insert(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    new: NewSmsConnection<'_>,
+) -> Result<SmsConnection, SmsRepoError> {
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let sealed = seal(keyring, id, new.credentials)?;
+    let row = twilio_connection::ActiveModel {
+        id: Set(id),
+        workspace_id: Set(new.workspace_id),
+        chatbot_id: Set(new.chatbot_id),
+        phone_number: Set(new.phone_number.as_str().to_owned()),
+        phone_number_sid: Set(new.phone_number_sid.to_owned()),
+        friendly_name: Set(new.friendly_name.as_deref().map(str::to_owned)),
+        key_id: Set(sealed.key_id),
+        account_sid_sealed: Set(sealed.account_sid),
+        auth_token_sealed: Set(sealed.auth_token),
+        auth_token_last4: Set(last4(&new.credentials.auth_token)),
+        connected_at: Set(now),
+        updated_at: Set(now),
+    };
+    match row.insert(db).await {
+        Ok(row) => open(keyring, row),
+        Err(error) if is_unique_violation(&error) => {
+            // Tell the two unique keys apart by looking: the race is rare, the message matters.
+            if number_taken_elsewhere(db, new.phone_number, new.chatbot_id).await? {
+                Err(SmsRepoError::NumberTaken)
+            } else {
+                Err(SmsRepoError::ChatbotTaken)
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn last4(token: &AuthToken) -> String {
+    let token = token.expose();
+    token[token.len() - 4..].to_owned()
+}
+
+/// Replaces the token (re-sealing both secrets under the current key) and the friendly name.
+pub async fn update(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    connection: &SmsConnection,
+    auth_token: &AuthToken,
+    friendly_name: &FriendlyName,
+) -> Result<(), SmsRepoError> {
+    let credentials = Credentials {
+        account_sid: connection.credentials.account_sid.clone(),
+        auth_token: auth_token.clone(),
+    };
+    let sealed = seal(keyring, connection.id, &credentials)?;
+    twilio_connection::ActiveModel {
+        id: Unchanged(connection.id),
+        friendly_name: Set(friendly_name.as_deref().map(str::to_owned)),
+        key_id: Set(sealed.key_id),
+        account_sid_sealed: Set(sealed.account_sid),
+        auth_token_sealed: Set(sealed.auth_token),
+        auth_token_last4: Set(last4(auth_token)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a chatbot's connection and so its stored credentials; `false` when there was none.
+pub async fn delete(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    chatbot_id: Uuid,
+) -> Result<bool, DbErr> {
+    let result = twilio_connection::Entity::delete_many()
+        .filter(twilio_connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(twilio_connection::Column::ChatbotId.eq(chatbot_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Re-seals every connection not yet under the current key; returns how many rows changed.
+pub async fn reseal_all(db: &DatabaseConnection, keyring: &Keyring) -> Result<u64, SmsRepoError> {
+    let stale = twilio_connection::Entity::find()
+        .filter(twilio_connection::Column::KeyId.ne(keyring.current_key_id()))
+        .all(db)
+        .await?;
+    let mut changed = 0;
+    for row in stale {
+        let connection = open(keyring, row)?;
+        let sealed = seal(keyring, connection.id, &connection.credentials)?;
+        twilio_connection::ActiveModel {
+            id: Unchanged(connection.id),
+            key_id: Set(sealed.key_id),
+            account_sid_sealed: Set(sealed.account_sid),
+            auth_token_sealed: Set(sealed.auth_token),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+        changed += 1;
+    }
+    Ok(changed)
+}

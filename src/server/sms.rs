@@ -1,0 +1,3 @@
+//! The SMS channel's services, testable without HTTP: connecting a Twilio account and number.
+pub mod connect;
+pub mod settings;
