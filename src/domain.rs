@@ -1,6 +1,8 @@
 //! Types shared by the browser and the server that cannot hold a bad value. No I/O here.
 mod account;
 mod chatbot;
+pub mod delivery;
+pub mod sms_text;
 mod twilio;
 
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};

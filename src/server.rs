@@ -1,4 +1,5 @@
 //! Everything that only runs on the server: configuration, database, sessions, HTTP plumbing.
+pub mod agent;
 pub mod auth;
 pub mod config;
 pub mod crypto;
@@ -12,3 +13,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod twilio;
+pub mod webhooks;
+pub mod worker;

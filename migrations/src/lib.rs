@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_twilio_connections;
+mod m20261125_000003_create_conversations;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_accounts::Migration),
             Box::new(m20261124_000002_create_twilio_connections::Migration),
+            Box::new(m20261125_000003_create_conversations::Migration),
         ]
     }
 }

@@ -28,6 +28,19 @@ pub struct Config {
     /// on, seeded with a demo account; the app then talks to it instead of `TWILIO_API_BASE`. Local
     /// mode only: `scripts/serve` sets it so a newcomer can connect SMS without a Twilio account.
     pub twilio_emulator: Option<std::net::SocketAddr>,
+    /// `MODEL_API_BASE`: an OpenAI-compatible chat-completions API (e.g. `https://api.openai.com/v1`)
+    /// that writes the chatbot's replies. Unset: replies fail with a clear reason until it is set.
+    pub model_api_base: Option<Url>,
+    /// `MODEL_API_KEY`: the bearer token for `MODEL_API_BASE`, if it needs one.
+    pub model_api_key: Option<SecretString>,
+    /// `MODEL_NAME`, default `gpt-4o-mini`.
+    pub model_name: String,
+    /// `VIESTI_TWILIO_TIMEOUT_MS`: how long one Twilio API call may take, default 10000.
+    pub twilio_timeout: std::time::Duration,
+    /// `VIESTI_WORKERS`: reply workers per instance, default 4.
+    pub workers: usize,
+    /// `VIESTI_RETRY_BASE_MS`: the first retry delay of a failed reply job, doubled each try; default 2000.
+    pub retry_base: std::time::Duration,
     /// `SENTRY_DSN`: errors are reported to Sentry only when it is set.
     pub sentry_dsn: Option<SecretString>,
     /// `DEFAULT_PLAN`: the plan new workspaces start on.
@@ -171,6 +184,48 @@ impl Config {
             None => None,
         };
 
+        let model_api_base = get("MODEL_API_BASE")
+            .map(|v| parse_base_url("MODEL_API_BASE", &v))
+            .transpose()?;
+        let model_api_key = get("MODEL_API_KEY").map(SecretString::from);
+        let model_name = get("MODEL_NAME").unwrap_or_else(|| "gpt-4o-mini".to_owned());
+        let workers = match get("VIESTI_WORKERS") {
+            Some(n) => n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| config_error("VIESTI_WORKERS", "must be a number from 1 to 64"))?,
+            None => 4,
+        };
+        let twilio_timeout = match get("VIESTI_TWILIO_TIMEOUT_MS") {
+            Some(ms) => std::time::Duration::from_millis(
+                ms.parse::<u64>()
+                    .ok()
+                    .filter(|ms| (100..=60_000).contains(ms))
+                    .ok_or_else(|| {
+                        config_error(
+                            "VIESTI_TWILIO_TIMEOUT_MS",
+                            "must be milliseconds from 100 to 60000",
+                        )
+                    })?,
+            ),
+            None => std::time::Duration::from_secs(10),
+        };
+        let retry_base = match get("VIESTI_RETRY_BASE_MS") {
+            Some(ms) => std::time::Duration::from_millis(
+                ms.parse::<u64>()
+                    .ok()
+                    .filter(|ms| (1..=600_000).contains(ms))
+                    .ok_or_else(|| {
+                        config_error(
+                            "VIESTI_RETRY_BASE_MS",
+                            "must be milliseconds from 1 to 600000",
+                        )
+                    })?,
+            ),
+            None => std::time::Duration::from_secs(2),
+        };
+
         let default_plan = match get("DEFAULT_PLAN") {
             Some(plan) => plan
                 .parse::<Plan>()
@@ -186,6 +241,12 @@ impl Config {
             public_base_url,
             twilio_api_base,
             twilio_emulator,
+            model_api_base,
+            model_api_key,
+            model_name,
+            workers,
+            twilio_timeout,
+            retry_base,
             sentry_dsn,
             default_plan,
         })
@@ -326,6 +387,9 @@ mod tests {
             ("DEFAULT_PLAN", "enterprise"),
             ("VIESTI_TWILIO_EMULATOR", "nonsense"),
             ("VIESTI_TWILIO_EMULATOR", "0.0.0.0:3010"),
+            ("MODEL_API_BASE", "not a url"),
+            ("VIESTI_WORKERS", "0"),
+            ("VIESTI_RETRY_BASE_MS", "soon"),
         ];
         for (variable, value) in cases {
             let error =

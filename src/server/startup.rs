@@ -6,15 +6,15 @@ use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
 use crate::server::sessions::DbSessionStore;
 use crate::server::state::AppState;
-use crate::server::telemetry;
 use crate::server::twilio::client::TwilioClient;
 use crate::server::twilio::emulator::Emulator;
+use crate::server::{telemetry, webhooks, worker};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -100,11 +100,16 @@ impl Application {
         let state = AppState {
             db,
             emulator,
+            jobs_ready: Arc::new(tokio::sync::Notify::new()),
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .build()
+                .context("could not build the HTTP client")?,
             keyring: Arc::new(Keyring::new(
                 &config.encryption_key,
                 &config.old_encryption_keys,
             )),
-            twilio: TwilioClient::new(&twilio_api_base)?,
+            twilio: TwilioClient::with_timeout(&twilio_api_base, config.twilio_timeout)?,
             config: Arc::new(config),
             leptos_options,
             rate_limits: Arc::new(AuthRateLimits::default()),
@@ -126,18 +131,28 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+    /// Serves (and runs the reply workers) until `shutdown` resolves; then stops accepting, lets
+    /// in-flight requests finish and lets each worker finish the job in hand.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let workers = worker::spawn(&self.state, self.state.config.workers, workers_stop);
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_workers.send(true);
+        })
+        .await;
+        for worker in workers {
+            let _ = worker.await;
+        }
+        served
     }
 }
 
@@ -182,6 +197,8 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route(webhooks::SMS_PATH, post(webhooks::twilio_sms))
+        .route(webhooks::STATUS_PATH, post(webhooks::twilio_status))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

@@ -20,6 +20,10 @@ pub struct AppState {
     pub twilio: TwilioClient,
     /// The built-in Twilio emulator, in local mode (`VIESTI_TWILIO_EMULATOR`).
     pub emulator: Option<Emulator>,
+    /// Wakes this instance's reply workers when a webhook queued a job (others find it by polling).
+    pub jobs_ready: Arc<tokio::sync::Notify>,
+    /// For outbound calls other than Twilio's (the model endpoint).
+    pub http: reqwest::Client,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -115,10 +115,17 @@ async fn start(
     data_dir: &std::path::Path,
     extra: &[(&str, &str)],
 ) -> (String, DatabaseConnection) {
+    // The port is chosen before start so PUBLIC_BASE_URL can be the app's real address, as Twilio's
+    // signatures cover the URL it calls.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("VIESTI_ENCRYPTION_KEY".into(), TEST_ENCRYPTION_KEY.into()),
         ("DATABASE_URL".into(), database_url.to_owned()),
         ("VIESTI_DATA_DIR".into(), data_dir.display().to_string()),
+        ("PUBLIC_BASE_URL".into(), format!("http://127.0.0.1:{port}")),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
@@ -128,7 +135,7 @@ async fn start(
         get_configuration(Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
             .expect("Leptos.toml")
             .leptos_options;
-    leptos_options.site_addr = "127.0.0.1:0".parse().expect("addr");
+    leptos_options.site_addr = ([127, 0, 0, 1], port).into();
     let app = Application::build(config, leptos_options)
         .await
         .expect("app builds");
@@ -305,4 +312,11 @@ pub async fn spawn_app_with_twilio(
     vars.extend_from_slice(extra);
     let app = spawn_app_with(backend, &vars).await;
     (app, emulator, demo)
+}
+
+impl TestApp {
+    /// Runs a statement directly on the app's database (to stage a state, such as a crashed worker's).
+    pub async fn db_execute(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.expect("statement");
+    }
 }

@@ -10,6 +10,7 @@ mod leptos_toml;
 mod operator;
 mod pages;
 mod process;
+mod sms_pipeline;
 mod sms_probe;
 mod sms_settings;
 mod twilio_emulator;

@@ -495,7 +495,7 @@ async fn configure_for_me_points_the_number_at_our_webhook_and_the_check_sees_it
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let (url, method) = emulator.number_sms_url(&demo.sms_number).expect("set");
-    assert_eq!(url, "http://127.0.0.1:3000/api/webhooks/twilio/sms");
+    assert_eq!(url, app.url("/api/webhooks/twilio/sms"));
     assert_eq!(method, "POST");
     assert_eq!(check().await, json!("PointsHere"));
 }

@@ -86,6 +86,26 @@ pub struct IncomingNumber {
     pub sms_application_sid: Option<String>,
 }
 
+/// A message as Twilio's Messages resource returns it (the fields Viesti reads).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioMessage {
+    pub sid: String,
+    pub status: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub body: Option<String>,
+    /// A string in Twilio's JSON, e.g. `"1"`.
+    pub num_segments: Option<String>,
+    pub error_code: Option<i64>,
+    /// RFC 2822.
+    pub date_created: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessagePage {
+    messages: Vec<TwilioMessage>,
+}
+
 #[derive(Deserialize)]
 struct IncomingNumberPage {
     incoming_phone_numbers: Vec<IncomingNumber>,
@@ -108,9 +128,14 @@ impl TwilioClient {
     pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
     pub fn new(base: &Url) -> Result<Self, TwilioError> {
+        Self::with_timeout(base, Self::REQUEST_TIMEOUT)
+    }
+
+    /// A client whose every call gives up after `timeout` (connecting takes at most 3 s of it).
+    pub fn with_timeout(base: &Url, timeout: Duration) -> Result<Self, TwilioError> {
         let http = reqwest::Client::builder()
-            .connect_timeout(Self::CONNECT_TIMEOUT)
-            .timeout(Self::REQUEST_TIMEOUT)
+            .connect_timeout(Self::CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .user_agent(concat!("viesti/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TwilioError::Unexpected(e.to_string()))?;
@@ -206,5 +231,47 @@ impl TwilioClient {
             .post(url)
             .form(&[("SmsUrl", sms_url), ("SmsMethod", "POST")]);
         self.send(request, credentials).await
+    }
+
+    /// Sends an SMS from the account's `from` number (CreateMessage). A 201 means accepted, not delivered.
+    #[tracing::instrument(skip_all, fields(to = %to))]
+    pub async fn create_message(
+        &self,
+        credentials: &Credentials,
+        from: &E164,
+        to: &E164,
+        body: &str,
+        status_callback: &str,
+    ) -> Result<TwilioMessage, TwilioError> {
+        let url = self.account_url(&credentials.account_sid, "/Messages.json");
+        let request = self.http.post(url).form(&[
+            ("From", from.as_str()),
+            ("To", to.as_str()),
+            ("Body", body),
+            ("StatusCallback", status_callback),
+        ]);
+        self.send(request, credentials).await
+    }
+
+    /// Messages sent from `from` to `to` on or after the day of `since` (ListMessage), newest first,
+    /// to find out whether a send whose answer was lost went through.
+    #[tracing::instrument(skip_all, fields(to = %to))]
+    pub async fn messages_sent_since(
+        &self,
+        credentials: &Credentials,
+        from: &E164,
+        to: &E164,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<TwilioMessage>, TwilioError> {
+        let url = self.account_url(&credentials.account_sid, "/Messages.json");
+        let day = since.format("%Y-%m-%d").to_string();
+        let request = self.http.get(url).query(&[
+            ("From", from.as_str()),
+            ("To", to.as_str()),
+            ("DateSent>", day.as_str()),
+            ("PageSize", "100"),
+        ]);
+        let page: MessagePage = self.send(request, credentials).await?;
+        Ok(page.messages)
     }
 }

@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `customer`, `bot` or `human`.
+    pub author: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub twilio_sid: Option<String>,
+    /// Twilio's status (`received`, `sending` before Twilio accepted it, `queued`, `sent`, `delivered`, …).
+    pub status: String,
+    pub error_code: Option<i32>,
+    pub segments: i32,
+    /// `GSM-7` or `UCS-2`.
+    pub encoding: String,
+    /// MMS attachments that were not passed on (MMS is not supported).
+    pub attachments_dropped: i32,
+    pub in_reply_to: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,212 @@
+//! Twilio's webhooks: inbound messages and delivery status callbacks. Every request is routed by
+//! `AccountSid` + our number, and its `X-Twilio-Signature` is checked with that connection's Auth Token
+//! before anything is stored.
+pub mod inbound;
+
+use crate::domain::E164;
+use crate::server::repo::conversations::{self, InboundOutcome};
+use crate::server::repo::sms::{self, SmsConnection};
+use crate::server::state::AppState;
+use crate::server::twilio::signature;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use inbound::param;
+
+pub const SMS_PATH: &str = crate::server_fns::sms::WEBHOOK_PATH;
+pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
+
+/// Empty TwiML: "received, no automatic reply" (the reply goes out later through the REST API).
+const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
+
+fn refuse(status: StatusCode, reason: &'static str) -> Response {
+    (status, reason).into_response()
+}
+
+/// The URL Twilio requested, rebuilt from `PUBLIC_BASE_URL` so it is right behind a proxy.
+fn public_request_url(state: &AppState, uri: &Uri) -> String {
+    let mut url = state.config.public_url(uri.path());
+    if let Some(query) = uri.query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+/// Finds the connection for `AccountSid` + `number` and checks the request's signature against it.
+async fn authenticate(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    number_param: &str,
+) -> Result<SmsConnection, Response> {
+    let (Some(account_sid), Some(number)) =
+        (param(params, "AccountSid"), param(params, number_param))
+    else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "AccountSid and the number are required",
+        ));
+    };
+    let Ok(number) = E164::parse(number) else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "no SMS connection for that number",
+        ));
+    };
+    let connection = match sms::find_by_number(&state.db, &state.keyring, &number).await {
+        Ok(Some(found)) if found.credentials.account_sid.as_str() == account_sid => found,
+        Ok(_) => {
+            return Err(refuse(
+                StatusCode::NOT_FOUND,
+                "no SMS connection for that account and number",
+            ));
+        }
+        Err(error) => {
+            tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not load the connection");
+            return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "try again"));
+        }
+    };
+    let signature_header = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    let url = public_request_url(state, uri);
+    let valid = signature_header.is_some_and(|sig| {
+        signature::is_valid(
+            connection.credentials.auth_token.expose(),
+            &url,
+            params,
+            sig,
+        )
+    });
+    if !valid {
+        tracing::warn!(
+            tags.channel = "channels/sms",
+            counter.webhook_signature_rejected = 1,
+            path = uri.path(),
+            present = signature_header.is_some(),
+            "webhook refused: missing or invalid X-Twilio-Signature"
+        );
+        return Err(refuse(StatusCode::FORBIDDEN, "invalid signature"));
+    }
+    Ok(connection)
+}
+
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// `POST /api/webhooks/twilio/sms`: a customer texted a connected number.
+pub async fn twilio_sms(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = form(&body);
+    let connection = match authenticate(&state, &uri, &headers, &params, "To").await {
+        Ok(connection) => connection,
+        Err(response) => return response,
+    };
+    let inbound = match inbound::parse(&params) {
+        Ok(inbound) => inbound,
+        Err(reason) => {
+            tracing::warn!(tags.channel = "channels/sms", %reason, "webhook: malformed inbound message");
+            return (StatusCode::BAD_REQUEST, reason).into_response();
+        }
+    };
+    match conversations::record_inbound(&state.db, &connection, &inbound).await {
+        Ok(outcome) => {
+            match &outcome {
+                InboundOutcome::Queued { message_id, .. } => {
+                    tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
+                    state.jobs_ready.notify_one();
+                }
+                InboundOutcome::StoredWithoutReply { message_id, .. } => {
+                    tracing::info!(%message_id, "inbound SMS stored; no reply due");
+                }
+                InboundOutcome::Duplicate => {
+                    tracing::info!("inbound SMS already stored (Twilio retry)")
+                }
+            }
+            ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response()
+        }
+        Err(error) => {
+            tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not store the inbound message");
+            // Non-2xx makes Twilio try its fallback URL; nothing was stored, so a retry is safe.
+            refuse(StatusCode::SERVICE_UNAVAILABLE, "try again")
+        }
+    }
+}
+
+/// `POST /api/webhooks/twilio/status`: Twilio reports where an outbound message stands.
+pub async fn twilio_status(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = form(&body);
+    // For an outbound message, `From` is our number.
+    let connection = match authenticate(&state, &uri, &headers, &params, "From").await {
+        Ok(connection) => connection,
+        Err(response) => return response,
+    };
+    let (Some(sid), Some(status)) = (
+        param(&params, "MessageSid"),
+        param(&params, "MessageStatus").or_else(|| param(&params, "SmsStatus")),
+    ) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "MessageSid and MessageStatus are required",
+        );
+    };
+    let error_code = param(&params, "ErrorCode").and_then(|c| c.trim().parse::<i32>().ok());
+    // The callback can overtake our own write of the SID after Twilio's 201; give it a moment.
+    for attempt in 0..10 {
+        match conversations::apply_status(&state.db, sid, status, error_code).await {
+            Ok(Some(message)) => {
+                if error_code == Some(21610)
+                    && let Some(customer) = param(&params, "To")
+                    && let Err(error) = conversations::mark_opted_out(
+                        &state.db,
+                        message.workspace_id,
+                        connection.phone_number.as_str(),
+                        customer,
+                    )
+                    .await
+                {
+                    tracing::error!(tags.channel = "channels/sms", %error, "could not record an opt-out");
+                }
+                if let Some(code) = error_code {
+                    tracing::warn!(
+                        tags.channel = "channels/sms",
+                        message_id = %message.id,
+                        status,
+                        error_code = code,
+                        reason = crate::domain::delivery::failure_reason(i64::from(code)),
+                        "SMS not delivered"
+                    );
+                }
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            Ok(None) if attempt < 9 => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    tags.channel = "channels/sms",
+                    "status callback for an unknown message"
+                );
+                return refuse(StatusCode::NOT_FOUND, "unknown message");
+            }
+            Err(error) => {
+                tracing::error!(tags.channel = "channels/sms", %error, "could not store a delivery status");
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "try again");
+            }
+        }
+    }
+    refuse(StatusCode::NOT_FOUND, "unknown message")
+}

@@ -1,0 +1,153 @@
+//! Twilio's inbound-message webhook form, parsed into a typed message (shared/twilio/API.md §7).
+use crate::domain::{AccountSid, E164, MessageSid};
+
+/// A text (or MMS) a customer sent to a connected number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    pub message_sid: MessageSid,
+    pub account_sid: AccountSid,
+    pub from: E164,
+    pub to: E164,
+    pub body: String,
+    /// Attachments Twilio received; MMS is not supported, so they are dropped (and the drop recorded).
+    pub media_count: u32,
+}
+
+/// The first value of a form parameter.
+pub fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Parses the form, or says which parameter is missing or malformed (never echoing a value).
+pub fn parse(params: &[(String, String)]) -> Result<InboundSms, String> {
+    let required = |name: &str| param(params, name).ok_or_else(|| format!("{name} is missing"));
+    let message_sid = MessageSid::parse(required("MessageSid")?)
+        .map_err(|_| "MessageSid is malformed".to_owned())?;
+    let account_sid = AccountSid::parse(required("AccountSid")?)
+        .map_err(|_| "AccountSid is malformed".to_owned())?;
+    let from =
+        E164::parse(required("From")?).map_err(|_| "From is not an E.164 number".to_owned())?;
+    let to = E164::parse(required("To")?).map_err(|_| "To is not an E.164 number".to_owned())?;
+    let media_count = match param(params, "NumMedia") {
+        None | Some("") => 0,
+        Some(n) => n
+            .parse()
+            .map_err(|_| "NumMedia is not a number".to_owned())?,
+    };
+    Ok(InboundSms {
+        message_sid,
+        account_sid,
+        from,
+        to,
+        body: param(params, "Body").unwrap_or_default().to_owned(),
+        media_count,
+    })
+}
+
+/// The carrier-standard keywords Twilio's own opt-out handling acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT: no more texts to this customer.
+    OptOut,
+    /// START, UNSTOP: texts may resume.
+    OptIn,
+    /// HELP (and INFO).
+    Help,
+}
+
+/// The keyword a body consists of, if it is one (trimmed, any case, nothing else in the message).
+pub fn keyword(body: &str) -> Option<(Keyword, String)> {
+    let word = body.trim().trim_end_matches(['.', '!']).to_uppercase();
+    let kind = match word.as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Keyword::OptOut,
+        "START" | "UNSTOP" => Keyword::OptIn,
+        "HELP" | "INFO" => Keyword::Help,
+        _ => return None,
+    };
+    Some((kind, word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn valid() -> Vec<(String, String)> {
+        form(&[
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("From", "+358501234567"),
+            ("To", "+358401234567"),
+            ("Body", "Hei!"),
+            ("NumMedia", "0"),
+            ("MessagingServiceSid", "MG0123456789abcdef0123456789abcdef"),
+            ("SomethingNew", "x"),
+        ])
+    }
+
+    #[test]
+    fn a_full_form_parses_and_unknown_parameters_are_ignored() {
+        let sms = parse(&valid()).expect("valid");
+        assert_eq!(sms.from.as_str(), "+358501234567");
+        assert_eq!(sms.body, "Hei!");
+        assert_eq!(sms.media_count, 0);
+    }
+
+    #[test]
+    fn missing_or_malformed_parameters_are_named() {
+        let mut no_sid = valid();
+        no_sid.retain(|(k, _)| k != "MessageSid");
+        assert_eq!(parse(&no_sid), Err("MessageSid is missing".to_owned()));
+        let mut bad_from = valid();
+        bad_from[2].1 = "whatsapp:+358501234567".into();
+        assert_eq!(
+            parse(&bad_from),
+            Err("From is not an E.164 number".to_owned())
+        );
+        let mut bad_media = valid();
+        bad_media[5].1 = "two".into();
+        assert_eq!(
+            parse(&bad_media),
+            Err("NumMedia is not a number".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_mms_without_body_parses_with_its_media_count() {
+        let mut mms = valid();
+        mms.retain(|(k, _)| k != "Body");
+        mms[4].1 = "2".into();
+        let sms = parse(&mms).expect("valid");
+        assert_eq!((sms.body.as_str(), sms.media_count), ("", 2));
+    }
+
+    #[test]
+    fn keywords_are_whole_messages_in_any_case() {
+        for word in [
+            "STOP",
+            "stop",
+            " Stop. ",
+            "STOPALL",
+            "unsubscribe",
+            "cancel",
+            "END",
+            "quit",
+        ] {
+            assert_eq!(keyword(word).map(|k| k.0), Some(Keyword::OptOut), "{word}");
+        }
+        assert_eq!(keyword("start").map(|k| k.0), Some(Keyword::OptIn));
+        assert_eq!(keyword("UNSTOP").map(|k| k.0), Some(Keyword::OptIn));
+        assert_eq!(keyword("help").map(|k| k.0), Some(Keyword::Help));
+        assert_eq!(keyword("please stop sending the wrong size"), None);
+        assert_eq!(keyword("Stopwatch"), None);
+    }
+}

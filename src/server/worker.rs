@@ -1,0 +1,432 @@
+//! The reply workers: a pool of tasks beside the web server that claim jobs from the `jobs` table with
+//! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share one queue), answer the
+//! customer through the agent and Twilio, and retry failures with exponential backoff and jitter.
+//! A job whose worker died is taken over when its lease runs out; a reply is recorded before it is sent
+//! and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
+use crate::domain::E164;
+use crate::domain::delivery::failure_reason;
+use crate::domain::sms_text::{MAX_BODY_CHARS, fit, segments};
+use crate::server::agent::{self, AgentError};
+use crate::server::entities::{conversation, job, message};
+use crate::server::repo::conversations;
+use crate::server::repo::sms;
+use crate::server::state::AppState;
+use crate::server::twilio::client::TwilioError;
+use crate::server::webhooks::STATUS_PATH;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, Set, Statement, Unchanged,
+};
+use std::time::Duration;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// How long a claimed job belongs to its worker; past it, another worker may take it over.
+pub const LEASE: Duration = Duration::from_secs(60);
+/// Tries before a job is given up (its reason stays on the job and the message).
+pub const MAX_ATTEMPTS: i32 = 6;
+const POLL: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Said to a customer who sent only a picture (MMS is not supported).
+pub const PICTURES_NOT_SUPPORTED: &str = "Sorry, I can only read text messages: pictures and other attachments don't reach me. Could you describe it in words?";
+
+/// Starts `count` workers; they stop claiming when `shutdown` turns true and finish the job in hand.
+pub fn spawn(
+    state: &AppState,
+    count: usize,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..count)
+        .map(|_| {
+            let state = state.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(run(state, shutdown))
+        })
+        .collect()
+}
+
+async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match claim(&state).await {
+            Ok(Some(job)) => process(&state, job).await,
+            Ok(None) => {
+                tokio::select! {
+                    () = state.jobs_ready.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(error) => {
+                tracing::error!(tags.channel = "channels/sms", %error, "could not claim a job");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+/// Claims the next ready job: queued and due, or running with an expired lease; never one whose
+/// conversation has an earlier unfinished job (messages of a conversation are answered in order).
+pub async fn claim(state: &AppState) -> Result<Option<job::Model>, DbErr> {
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let (lock, p) = match backend {
+        DatabaseBackend::Postgres => ("FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3"]),
+        _ => ("", ["?1", "?2", "?3"]),
+    };
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = {lease}, updated_at = {now} \
+         WHERE id = (\
+           SELECT j.id FROM jobs j \
+           WHERE j.run_at <= {now} \
+             AND (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < {now})) \
+             AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.conversation_id = j.conversation_id \
+                             AND e.created_at < j.created_at AND e.state IN ('queued', 'running')) \
+           ORDER BY j.run_at, j.created_at LIMIT 1 {lock}\
+         ) AND (state = 'queued' OR lease_until < {now2}) \
+         RETURNING id",
+        lease = p[0],
+        now = p[1],
+        now2 = p[2],
+    );
+    let statement =
+        Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()]);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    let id: Uuid = row.try_get_by_index(0)?;
+    job::Entity::find_by_id(id).one(db).await
+}
+
+/// Why a job did not finish.
+enum Setback {
+    /// Worth another try later.
+    Retry(String),
+    /// Will not get better; give up now.
+    Fail(String),
+}
+
+async fn process(state: &AppState, claimed: job::Model) {
+    let outcome = answer(state, &claimed).await;
+    let result = match outcome {
+        Ok(note) => {
+            tracing::info!(job_id = %claimed.id, note, "reply job done");
+            finish(state, claimed.id, "done", None, None).await
+        }
+        Err(Setback::Retry(reason)) if claimed.attempts < MAX_ATTEMPTS => {
+            let delay = backoff(state.config.retry_base, claimed.attempts);
+            tracing::warn!(
+                tags.channel = "channels/sms",
+                job_id = %claimed.id,
+                attempt = claimed.attempts,
+                retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                %reason,
+                "reply job will be retried"
+            );
+            let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+            finish(state, claimed.id, "queued", Some(reason), Some(run_at)).await
+        }
+        Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
+            tracing::error!(tags.channel = "channels/sms", job_id = %claimed.id, %reason, "reply job gave up");
+            finish(state, claimed.id, "failed", Some(reason), None).await
+        }
+    };
+    if let Err(error) = result {
+        tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not record a job's outcome");
+    }
+}
+
+/// Exponential backoff with ±25 % jitter, so retries from many jobs do not arrive together.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exponent = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    let raw = base
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(MAX_BACKOFF);
+    let jitter = rand::random_range(0.75..1.25);
+    raw.mul_f64(jitter)
+}
+
+async fn finish(
+    state: &AppState,
+    id: Uuid,
+    to_state: &str,
+    error: Option<String>,
+    run_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let mut update = job::ActiveModel {
+        id: Unchanged(id),
+        state: Set(to_state.to_owned()),
+        lease_until: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(error) = error {
+        update.last_error = Set(Some(error));
+    }
+    if let Some(run_at) = run_at {
+        update.run_at = Set(run_at);
+    }
+    update.update(&state.db).await.map(|_| ())
+}
+
+impl From<DbErr> for Setback {
+    fn from(error: DbErr) -> Self {
+        Setback::Retry(format!("database: {error}"))
+    }
+}
+
+/// Answers the inbound message of a job. `Ok` carries a note on what happened.
+async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, Setback> {
+    let db = &state.db;
+    let Some(inbound) = message::Entity::find_by_id(claimed.message_id)
+        .one(db)
+        .await?
+    else {
+        return Err(Setback::Fail(
+            "the message to answer no longer exists".into(),
+        ));
+    };
+    let Some(conversation) = conversation::Entity::find_by_id(claimed.conversation_id)
+        .one(db)
+        .await?
+    else {
+        return Err(Setback::Fail("the conversation no longer exists".into()));
+    };
+    if conversation.handled_by == "human" {
+        return Ok("a person has taken over the conversation");
+    }
+    let Some(business_number) = conversation
+        .business_number
+        .as_deref()
+        .and_then(|n| E164::parse(n).ok())
+    else {
+        return Err(Setback::Fail(
+            "the conversation has no business number".into(),
+        ));
+    };
+    let customer = E164::parse(&conversation.customer_address)
+        .map_err(|_| Setback::Fail("the customer's number is not E.164".into()))?;
+    let connection = match sms::find_by_number(db, &state.keyring, &business_number).await {
+        Ok(Some(connection)) if connection.chatbot_id == conversation.chatbot_id => connection,
+        Ok(_) => {
+            return Err(Setback::Fail(
+                "SMS was disconnected before the reply could be sent".into(),
+            ));
+        }
+        Err(error) => {
+            return Err(Setback::Retry(format!(
+                "loading the SMS connection: {error}"
+            )));
+        }
+    };
+    if conversations::is_opted_out(db, business_number.as_str(), customer.as_str()).await? {
+        return Ok("the customer opted out; no reply");
+    }
+
+    let existing = message::Entity::find()
+        .filter(message::Column::InReplyTo.eq(inbound.id))
+        .one(db)
+        .await?;
+    let reply = match existing {
+        Some(reply) if reply.twilio_sid.is_some() => return Ok("already sent"),
+        Some(reply) if reply.status == "failed" => return Ok("already failed for good"),
+        Some(reply) => {
+            // An earlier attempt may have reached Twilio without us hearing back: ask before resending.
+            if reconcile(
+                state,
+                &connection.credentials,
+                &business_number,
+                &customer,
+                &reply,
+            )
+            .await?
+            {
+                return Ok("an earlier attempt had gone through");
+            }
+            reply
+        }
+        None => {
+            let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
+                PICTURES_NOT_SUPPORTED.to_owned()
+            } else {
+                match agent::reply(state, conversation.id).await {
+                    Ok(text) => text,
+                    Err(AgentError::NotConfigured) => {
+                        return Err(Setback::Fail(AgentError::NotConfigured.to_string()));
+                    }
+                    Err(error) => return Err(Setback::Retry(error.to_string())),
+                }
+            };
+            record_reply(
+                state,
+                &conversation,
+                inbound.id,
+                &fit(&text, MAX_BODY_CHARS),
+            )
+            .await?
+        }
+    };
+
+    let callback = state.config.public_url(STATUS_PATH);
+    match state
+        .twilio
+        .create_message(
+            &connection.credentials,
+            &business_number,
+            &customer,
+            &reply.body,
+            &callback,
+        )
+        .await
+    {
+        Ok(sent) => {
+            message::ActiveModel {
+                id: Unchanged(reply.id),
+                twilio_sid: Set(Some(sent.sid)),
+                status: Set(sent.status),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            Ok("sent")
+        }
+        Err(error) if error.is_transient() => Err(Setback::Retry(format!("sending: {error}"))),
+        Err(error) => {
+            let code = error.code();
+            message::ActiveModel {
+                id: Unchanged(reply.id),
+                status: Set("failed".into()),
+                error_code: Set(code.and_then(|c| i32::try_from(c).ok())),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            if code == Some(21610) {
+                conversations::mark_opted_out(
+                    db,
+                    conversation.workspace_id,
+                    business_number.as_str(),
+                    customer.as_str(),
+                )
+                .await?;
+            }
+            let reason = match (&error, code) {
+                (TwilioError::Api { .. }, Some(code)) => failure_reason(i64::from(code)).to_owned(),
+                _ => error.to_string(),
+            };
+            Err(Setback::Fail(reason))
+        }
+    }
+}
+
+/// Stores the reply before it is sent, so a crash between here and Twilio cannot lose or repeat it.
+async fn record_reply(
+    state: &AppState,
+    conversation: &conversation::Model,
+    inbound_id: Uuid,
+    body: &str,
+) -> Result<message::Model, Setback> {
+    let now = Utc::now();
+    let cost = segments(body);
+    let row = message::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        workspace_id: Set(conversation.workspace_id),
+        conversation_id: Set(conversation.id),
+        direction: Set("outbound".into()),
+        author: Set("bot".into()),
+        body: Set(body.to_owned()),
+        twilio_sid: Set(None),
+        status: Set("pending".into()),
+        error_code: Set(None),
+        segments: Set(i32::try_from(cost.count).unwrap_or(i32::MAX)),
+        encoding: Set(cost.encoding.as_str().into()),
+        attachments_dropped: Set(0),
+        in_reply_to: Set(Some(inbound_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match row.insert(&state.db).await {
+        Ok(row) => Ok(row),
+        // Another worker recorded this reply first (unique in_reply_to): let the next try look at it.
+        Err(error) if crate::server::repo::is_unique_violation(&error) => Err(Setback::Retry(
+            "another worker is answering this message".into(),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Looks for an earlier attempt of `reply` at Twilio; if found, records its SID and returns true.
+async fn reconcile(
+    state: &AppState,
+    credentials: &sms::Credentials,
+    from: &E164,
+    to: &E164,
+    reply: &message::Model,
+) -> Result<bool, Setback> {
+    let since = reply.created_at - chrono::Duration::minutes(1);
+    let sent = state
+        .twilio
+        .messages_sent_since(credentials, from, to, since)
+        .await
+        .map_err(|e| Setback::Retry(format!("checking an earlier attempt with Twilio: {e}")))?;
+    for candidate in sent {
+        let created = candidate
+            .date_created
+            .as_deref()
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&Utc));
+        if candidate.body.as_deref() != Some(reply.body.as_str())
+            || created.is_some_and(|c| c < since)
+        {
+            continue;
+        }
+        let known = message::Entity::find()
+            .filter(message::Column::TwilioSid.eq(candidate.sid.as_str()))
+            .one(&state.db)
+            .await?
+            .is_some();
+        if known {
+            continue;
+        }
+        message::ActiveModel {
+            id: Unchanged(reply.id),
+            twilio_sid: Set(Some(candidate.sid)),
+            status: Set(candidate.status),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .update(&state.db)
+        .await?;
+        tracing::info!(message_id = %reply.id, "an earlier send had reached Twilio; not resending");
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(2);
+        for (attempt, nominal) in [(1, 2.0), (2, 4.0), (3, 8.0), (4, 16.0)] {
+            let delay = backoff(base, attempt).as_secs_f64();
+            assert!(
+                (nominal * 0.75..=nominal * 1.25).contains(&delay),
+                "attempt {attempt}: {delay}"
+            );
+        }
+        assert!(backoff(base, 30) <= MAX_BACKOFF.mul_f64(1.25));
+    }
+}

@@ -1,0 +1,560 @@
+//! Inbound SMS to delivered reply, end to end: the Twilio emulator texts the app's webhook, the worker
+//! asks a loopback model double for the reply and sends it through the emulator, and the emulator's
+//! signed status callbacks come back.
+use crate::helpers::{Backend, TestApp, spawn_app_with_twilio, unique_email};
+use crate::on_both_databases;
+use axum::Json;
+use axum::extract::State;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use viesti::domain::E164;
+use viesti::server::twilio::emulator::{
+    CreateFault, DeliveryOutcome, DemoAccount, Direction, Emulator,
+};
+use viesti::server::twilio::signature;
+
+const CUSTOMER: &str = "+358501234567";
+
+/// An OpenAI-compatible chat-completions double: answers "Echo: <last user message>", can fail the
+/// next requests with 500, and keeps every request it got.
+#[derive(Clone, Default)]
+struct Model {
+    requests: Arc<Mutex<Vec<Value>>>,
+    failures: Arc<Mutex<u32>>,
+}
+
+impl Model {
+    async fn start(&self) -> String {
+        async fn complete(
+            State(model): State<Model>,
+            Json(request): Json<Value>,
+        ) -> (StatusCode, Json<Value>) {
+            model.requests.lock().expect("lock").push(request.clone());
+            {
+                let mut failures = model.failures.lock().expect("lock");
+                if *failures > 0 {
+                    *failures -= 1;
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Json(json!({"error": {"message": "overloaded"}})),
+                    );
+                }
+            }
+            let last = request["messages"]
+                .as_array()
+                .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+                .and_then(|m| m["content"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": format!("Echo: {last}")}}]}),
+                ),
+            )
+        }
+        let app = axum::Router::new()
+            .route("/v1/chat/completions", axum::routing::post(complete))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/v1")
+    }
+}
+
+struct Sms {
+    app: TestApp,
+    emulator: Emulator,
+    demo: DemoAccount,
+    model: Model,
+}
+
+/// An app with a chatbot connected to the emulator's demo number, the number's webhook pointed at the
+/// app, and fast retries.
+async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
+    let model = Model::default();
+    let model_url = model.start().await;
+    let mut vars = vec![
+        ("MODEL_API_BASE", model_url.as_str()),
+        ("VIESTI_RETRY_BASE_MS", "50"),
+    ];
+    vars.extend_from_slice(extra);
+    let (app, emulator, demo) = spawn_app_with_twilio(backend, &vars).await;
+    emulator.set_callback_delay(Duration::from_millis(10));
+    app.sign_up(&unique_email()).await;
+    let chatbot = app.create_chatbot(&app.client, "Support").await.to_string();
+    let connected = app
+        .call(
+            "sms_connect",
+            &[
+                ("chatbot_id", chatbot.as_str()),
+                ("account_sid", demo.account_sid.as_str()),
+                ("auth_token", demo.auth_token.expose()),
+                ("phone_number", demo.sms_number.as_str()),
+                ("friendly_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(connected.status(), StatusCode::OK);
+    let configured = app
+        .call("sms_configure_webhook", &[("chatbot_id", &chatbot)])
+        .await;
+    assert_eq!(configured.status(), StatusCode::OK);
+    Sms {
+        app,
+        emulator,
+        demo,
+        model,
+    }
+}
+
+fn customer() -> E164 {
+    E164::parse(CUSTOMER).expect("number")
+}
+
+impl Sms {
+    async fn text(&self, body: &str) -> StatusCode {
+        self.emulator
+            .send_inbound(&customer(), &self.demo.sms_number, body, &[])
+            .await
+            .expect("delivered to the app")
+    }
+
+    fn replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+        self.emulator
+            .messages()
+            .into_iter()
+            .filter(|m| m.direction == Direction::OutboundApi && m.to == customer())
+            .collect()
+    }
+
+    /// The webhook form of an inbound text, signed as Twilio signs it.
+    fn signed_form(&self, sid: &str, body: &str) -> (Vec<(String, String)>, String) {
+        let params: Vec<(String, String)> = [
+            ("MessageSid", sid),
+            ("SmsSid", sid),
+            ("AccountSid", self.demo.account_sid.as_str()),
+            ("From", CUSTOMER),
+            ("To", self.demo.sms_number.as_str()),
+            ("Body", body),
+            ("NumMedia", "0"),
+            ("SmsStatus", "received"),
+            ("ApiVersion", "2010-04-01"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let url = self.app.url("/api/webhooks/twilio/sms");
+        let signature = signature::sign(self.demo.auth_token.expose(), &url, &params);
+        (params, signature)
+    }
+
+    async fn post_webhook(
+        &self,
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .post(self.app.url("/api/webhooks/twilio/sms"))
+            .form(params);
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        request.send().await.expect("request")
+    }
+}
+
+/// Polls until `check` holds (the worker and callbacks are asynchronous), for at most 10 seconds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_text_is_answered_from_the_business_number_and_marked_delivered(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let response = sms
+        .emulator
+        .send_inbound(
+            &customer(),
+            &sms.demo.sms_number,
+            "Onko teillä auki huomenna?",
+            &[],
+        )
+        .await
+        .expect("sent");
+    assert_eq!(response, StatusCode::OK);
+
+    eventually("a reply at Twilio", || async { !sms.replies().is_empty() }).await;
+    let replies = sms.replies();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].from, sms.demo.sms_number);
+    assert_eq!(replies[0].body, "Echo: Onko teillä auki huomenna?");
+    assert!(
+        replies[0]
+            .status_callback
+            .as_deref()
+            .is_some_and(|u| u.ends_with("/api/webhooks/twilio/status"))
+    );
+
+    eventually("the reply marked delivered", || async {
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await == 1
+    })
+    .await;
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        1
+    );
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND segments = 1 AND encoding = 'GSM-7'").await,
+        1
+    );
+    let request = sms.model.requests.lock().expect("lock")[0].clone();
+    assert_eq!(
+        request["messages"][0],
+        json!({"role": "system", "content": "Be helpful."}),
+        "the chatbot's prompt"
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await,
+        1
+    );
+}
+
+async fn the_webhook_answers_empty_twiml_at_once(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let (params, signature) = sms.signed_form("SM00000000000000000000000000000001", "Hei");
+    let response = sms.post_webhook(&params, Some(&signature)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/xml");
+    assert_eq!(
+        response.text().await.expect("body"),
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
+    );
+}
+
+async fn twilios_retry_of_the_same_message_gets_one_reply(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let (params, signature) = sms.signed_form("SM00000000000000000000000000000002", "Hello?");
+    for _ in 0..3 {
+        let response = sms.post_webhook(&params, Some(&signature)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    eventually("a reply", || async { !sms.replies().is_empty() }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sms.replies().len(), 1);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        1
+    );
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM jobs").await, 1);
+}
+
+async fn a_missing_or_wrong_signature_is_403_and_stores_nothing(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let (params, signature) = sms.signed_form("SM00000000000000000000000000000003", "Hei");
+    assert_eq!(
+        sms.post_webhook(&params, None).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let forged = signature::sign(
+        "ffffffffffffffffffffffffffffffff",
+        &sms.app.url("/api/webhooks/twilio/sms"),
+        &params,
+    );
+    assert_eq!(
+        sms.post_webhook(&params, Some(&forged)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let mut tampered = params.clone();
+    tampered[5].1 = "Something else".into();
+    assert_eq!(
+        sms.post_webhook(&tampered, Some(&signature)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages").await, 0);
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM conversations").await, 0);
+    assert!(
+        crate::helpers::captured_logs()
+            .contains("webhook refused: missing or invalid X-Twilio-Signature")
+    );
+}
+
+async fn an_unknown_number_or_account_is_404_and_a_malformed_form_400(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let (mut params, _) = sms.signed_form("SM00000000000000000000000000000004", "Hei");
+    params[2].1 = "AC99999999999999999999999999999999".into();
+    let url = sms.app.url("/api/webhooks/twilio/sms");
+    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    assert_eq!(
+        sms.post_webhook(&params, Some(&signature)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (mut params, _) = sms.signed_form("SM00000000000000000000000000000005", "Hei");
+    params[4].1 = "+358409999999".into();
+    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    assert_eq!(
+        sms.post_webhook(&params, Some(&signature)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (mut params, _) = sms.signed_form("not-a-sid", "Hei");
+    params.retain(|(k, _)| k != "SmsSid");
+    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let malformed = sms.post_webhook(&params, Some(&signature)).await;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        malformed.text().await.expect("body"),
+        "MessageSid is malformed"
+    );
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages").await, 0);
+}
+
+async fn a_number_in_a_messaging_service_is_still_answered(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.emulator.set_messaging_service(
+        &sms.demo.sms_number,
+        Some("MG0123456789abcdef0123456789abcdef".into()),
+    );
+    assert_eq!(sms.text("Via a service").await, StatusCode::OK);
+    eventually("a reply", || async { !sms.replies().is_empty() }).await;
+}
+
+async fn twilio_failing_once_still_gives_exactly_one_reply(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.emulator.push_create_fault(CreateFault::ServerError {
+        status: 500,
+        code: 20500,
+    });
+    assert_eq!(sms.text("Retry me").await, StatusCode::OK);
+    eventually("the job done", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 2")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(sms.replies().len(), 1);
+}
+
+async fn a_send_that_timed_out_after_twilio_accepted_it_is_not_repeated(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_TWILIO_TIMEOUT_MS", "500")]).await;
+    sms.emulator
+        .push_create_fault(CreateFault::AcceptThenHang(Duration::from_millis(1500)));
+    assert_eq!(sms.text("Slow Twilio").await, StatusCode::OK);
+    eventually("the job done", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(sms.replies().len(), 1, "reconciled, not resent");
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND twilio_sid IS NOT NULL").await,
+        1
+    );
+}
+
+async fn a_failed_delivery_keeps_its_error_code(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.emulator
+        .set_delivery_outcome(&customer(), DeliveryOutcome::Failed(30003));
+    assert_eq!(sms.text("Anyone there?").await, StatusCode::OK);
+    eventually("the failure stored", || async {
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'failed' AND error_code = 30003").await == 1
+    })
+    .await;
+}
+
+async fn stop_opts_the_customer_out_and_no_reply_is_sent(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(sms.text("STOP").await, StatusCode::OK);
+    assert_eq!(sms.text("Are you still there?").await, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sms.replies().is_empty());
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE opted_out AND last_keyword = 'STOP'")
+            .await,
+        1
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        2,
+        "both stored"
+    );
+
+    assert_eq!(sms.text("START").await, StatusCode::OK);
+    assert_eq!(sms.text("Back again").await, StatusCode::OK);
+    eventually("a reply after START", || async { sms.replies().len() == 1 }).await;
+}
+
+async fn a_picture_is_dropped_visibly_and_answered_with_a_note(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let media = [(
+        "https://api.twilio.com/media/ME1".to_owned(),
+        "image/jpeg".to_owned(),
+    )];
+    let status = sms
+        .emulator
+        .send_inbound(&customer(), &sms.demo.sms_number, "", &media)
+        .await
+        .expect("sent");
+    assert_eq!(status, StatusCode::OK);
+    eventually("a reply", || async { !sms.replies().is_empty() }).await;
+    assert_eq!(
+        sms.replies()[0].body,
+        viesti::server::worker::PICTURES_NOT_SUPPORTED
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE attachments_dropped = 1")
+            .await,
+        1
+    );
+    assert!(
+        sms.model.requests.lock().expect("lock").is_empty(),
+        "no text, no model call"
+    );
+
+    // With text, only the text reaches the agent.
+    let status = sms
+        .emulator
+        .send_inbound(&customer(), &sms.demo.sms_number, "See photo", &media)
+        .await
+        .expect("sent");
+    assert_eq!(status, StatusCode::OK);
+    eventually("a second reply", || async { sms.replies().len() == 2 }).await;
+    assert_eq!(sms.replies()[1].body, "Echo: See photo");
+}
+
+async fn twilio_refusing_an_opted_out_number_marks_the_contact(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.emulator.opt_out(&customer());
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    eventually("the contact opted out", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE opted_out")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        sms.app
+            .count(
+                "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND error_code = 21610"
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'")
+            .await,
+        1
+    );
+}
+
+async fn no_reply_while_a_person_handles_the_conversation(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(sms.text("First").await, StatusCode::OK);
+    eventually("the first reply", || async { sms.replies().len() == 1 }).await;
+    sms.app
+        .db_execute("UPDATE conversations SET handled_by = 'human'")
+        .await;
+    assert_eq!(sms.text("Second").await, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sms.replies().len(), 1);
+}
+
+async fn a_model_failure_is_retried_with_backoff(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    *sms.model.failures.lock().expect("lock") = 2;
+    assert_eq!(sms.text("Are you there?").await, StatusCode::OK);
+    eventually("a reply after retries", || async {
+        sms.replies().len() == 1
+    })
+    .await;
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE attempts = 3 AND state = 'done'")
+            .await,
+        1
+    );
+}
+
+async fn a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    // A worker of a crashed instance had claimed the job, recorded the reply, and sent it to Twilio,
+    // then died before it could note the SID.
+    assert_eq!(sms.text("Crash test").await, StatusCode::OK);
+    eventually("the reply sent", || async { sms.replies().len() == 1 }).await;
+    eventually("the job done", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await
+            == 1
+    })
+    .await;
+    sms.app
+        .db_execute("UPDATE messages SET twilio_sid = NULL, status = 'pending' WHERE direction = 'outbound'")
+        .await;
+    sms.app
+        .db_execute("UPDATE jobs SET state = 'running', lease_until = created_at")
+        .await;
+    eventually("the job taken over", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        sms.replies().len(),
+        1,
+        "reconciled with Twilio, not sent again"
+    );
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND twilio_sid IS NOT NULL").await,
+        1
+    );
+}
+
+on_both_databases!(
+    a_text_is_answered_from_the_business_number_and_marked_delivered,
+    the_webhook_answers_empty_twiml_at_once,
+    twilios_retry_of_the_same_message_gets_one_reply,
+    a_missing_or_wrong_signature_is_403_and_stores_nothing,
+    an_unknown_number_or_account_is_404_and_a_malformed_form_400,
+    a_number_in_a_messaging_service_is_still_answered,
+    twilio_failing_once_still_gives_exactly_one_reply,
+    a_send_that_timed_out_after_twilio_accepted_it_is_not_repeated,
+    a_failed_delivery_keeps_its_error_code,
+    stop_opts_the_customer_out_and_no_reply_is_sent,
+    a_picture_is_dropped_visibly_and_answered_with_a_note,
+    twilio_refusing_an_opted_out_number_marks_the_contact,
+    no_reply_while_a_person_handles_the_conversation,
+    a_model_failure_is_retried_with_backoff,
+    a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once,
+);
