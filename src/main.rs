@@ -60,11 +60,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let _sentry = config.sentry_dsn.as_ref().map(|dsn| {
-        let mut options = sentry::ClientOptions::new();
-        options.release = sentry::release_name!();
-        sentry::init((dsn.expose_secret(), options))
-    });
+    let _sentry = config
+        .sentry_dsn
+        .as_ref()
+        .map(|dsn| telemetry::init_sentry(dsn.expose_secret()));
     telemetry::init(config.sentry_dsn.is_some());
 
     let outcome = match cli.command.unwrap_or(Command::Serve) {

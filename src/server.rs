@@ -5,6 +5,7 @@ pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod entities;
+pub mod metrics;
 pub mod operator;
 pub mod repo;
 pub mod sessions;

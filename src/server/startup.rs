@@ -114,6 +114,7 @@ impl Application {
             leptos_options,
             rate_limits: Arc::new(AuthRateLimits::default()),
         };
+        crate::server::metrics::handle();
         spawn_housekeeping(&state);
         let router = router(state.clone());
         Ok(Self {
@@ -197,6 +198,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::server::metrics::render))
         .route(webhooks::SMS_PATH, post(webhooks::twilio_sms))
         .route(webhooks::STATUS_PATH, post(webhooks::twilio_status))
         .route(

@@ -30,6 +30,13 @@ pub fn init(with_sentry: bool) {
         .try_init();
 }
 
+/// Starts the Sentry client for `dsn`; events are sent until the returned guard is dropped.
+pub fn init_sentry(dsn: &str) -> sentry::ClientInitGuard {
+    let mut options = sentry::ClientOptions::new();
+    options.release = sentry::release_name!();
+    sentry::init((dsn, options))
+}
+
 /// The span each request runs in; `SetRequestIdLayer` has put `x-request-id` on the request before.
 pub fn request_span<B>(request: &Request<B>) -> Span {
     let request_id = request

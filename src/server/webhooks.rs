@@ -4,6 +4,7 @@
 pub mod inbound;
 
 use crate::domain::E164;
+use crate::server::metrics;
 use crate::server::repo::conversations::{self, InboundOutcome};
 use crate::server::repo::sms::{self, SmsConnection};
 use crate::server::state::AppState;
@@ -36,6 +37,7 @@ fn public_request_url(state: &AppState, uri: &Uri) -> String {
 
 /// Finds the connection for `AccountSid` + `number` and checks the request's signature against it.
 async fn authenticate(
+    kind: &'static str,
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
@@ -45,12 +47,14 @@ async fn authenticate(
     let (Some(account_sid), Some(number)) =
         (param(params, "AccountSid"), param(params, number_param))
     else {
+        metrics::webhook(kind, "malformed");
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             "AccountSid and the number are required",
         ));
     };
     let Ok(number) = E164::parse(number) else {
+        metrics::webhook(kind, "unknown_number");
         return Err(refuse(
             StatusCode::NOT_FOUND,
             "no SMS connection for that number",
@@ -59,6 +63,7 @@ async fn authenticate(
     let connection = match sms::find_by_number(&state.db, &state.keyring, &number).await {
         Ok(Some(found)) if found.credentials.account_sid.as_str() == account_sid => found,
         Ok(_) => {
+            metrics::webhook(kind, "unknown_number");
             return Err(refuse(
                 StatusCode::NOT_FOUND,
                 "no SMS connection for that account and number",
@@ -66,6 +71,7 @@ async fn authenticate(
         }
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not load the connection");
+            metrics::webhook(kind, "error");
             return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "try again"));
         }
     };
@@ -82,9 +88,9 @@ async fn authenticate(
         )
     });
     if !valid {
+        metrics::webhook(kind, "bad_signature");
         tracing::warn!(
             tags.channel = "channels/sms",
-            counter.webhook_signature_rejected = 1,
             path = uri.path(),
             present = signature_header.is_some(),
             "webhook refused: missing or invalid X-Twilio-Signature"
@@ -106,7 +112,7 @@ pub async fn twilio_sms(
     body: Bytes,
 ) -> Response {
     let params = form(&body);
-    let connection = match authenticate(&state, &uri, &headers, &params, "To").await {
+    let connection = match authenticate("sms", &state, &uri, &headers, &params, "To").await {
         Ok(connection) => connection,
         Err(response) => return response,
     };
@@ -114,6 +120,7 @@ pub async fn twilio_sms(
         Ok(inbound) => inbound,
         Err(reason) => {
             tracing::warn!(tags.channel = "channels/sms", %reason, "webhook: malformed inbound message");
+            metrics::webhook("sms", "malformed");
             return (StatusCode::BAD_REQUEST, reason).into_response();
         }
     };
@@ -122,19 +129,23 @@ pub async fn twilio_sms(
             match &outcome {
                 InboundOutcome::Queued { message_id, .. } => {
                     tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
+                    metrics::webhook("sms", "accepted");
                     state.jobs_ready.notify_one();
                 }
                 InboundOutcome::StoredWithoutReply { message_id, .. } => {
                     tracing::info!(%message_id, "inbound SMS stored; no reply due");
+                    metrics::webhook("sms", "accepted");
                 }
                 InboundOutcome::Duplicate => {
-                    tracing::info!("inbound SMS already stored (Twilio retry)")
+                    tracing::info!("inbound SMS already stored (Twilio retry)");
+                    metrics::webhook("sms", "duplicate");
                 }
             }
             ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response()
         }
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not store the inbound message");
+            metrics::webhook("sms", "error");
             // Non-2xx makes Twilio try its fallback URL; nothing was stored, so a retry is safe.
             refuse(StatusCode::SERVICE_UNAVAILABLE, "try again")
         }
@@ -150,7 +161,7 @@ pub async fn twilio_status(
 ) -> Response {
     let params = form(&body);
     // For an outbound message, `From` is our number.
-    let connection = match authenticate(&state, &uri, &headers, &params, "From").await {
+    let connection = match authenticate("status", &state, &uri, &headers, &params, "From").await {
         Ok(connection) => connection,
         Err(response) => return response,
     };
@@ -190,6 +201,7 @@ pub async fn twilio_status(
                         "SMS not delivered"
                     );
                 }
+                metrics::webhook("status", "accepted");
                 return StatusCode::NO_CONTENT.into_response();
             }
             Ok(None) if attempt < 9 => {

@@ -8,6 +8,7 @@ use crate::domain::delivery::failure_reason;
 use crate::domain::sms_text::{MAX_BODY_CHARS, fit, segments};
 use crate::server::agent::{self, AgentError};
 use crate::server::entities::{conversation, job, message};
+use crate::server::metrics;
 use crate::server::repo::conversations;
 use crate::server::repo::sms;
 use crate::server::state::AppState;
@@ -117,6 +118,7 @@ async fn process(state: &AppState, claimed: job::Model) {
     let result = match outcome {
         Ok(note) => {
             tracing::info!(job_id = %claimed.id, note, "reply job done");
+            metrics::job("done");
             finish(state, claimed.id, "done", None, None).await
         }
         Err(Setback::Retry(reason)) if claimed.attempts < MAX_ATTEMPTS => {
@@ -129,11 +131,13 @@ async fn process(state: &AppState, claimed: job::Model) {
                 %reason,
                 "reply job will be retried"
             );
+            metrics::job("retry");
             let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
             finish(state, claimed.id, "queued", Some(reason), Some(run_at)).await
         }
         Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
             tracing::error!(tags.channel = "channels/sms", job_id = %claimed.id, %reason, "reply job gave up");
+            metrics::job("failed");
             finish(state, claimed.id, "failed", Some(reason), None).await
         }
     };
@@ -276,7 +280,8 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
     };
 
     let callback = state.config.public_url(STATUS_PATH);
-    match state
+    let started = std::time::Instant::now();
+    let sent = state
         .twilio
         .create_message(
             &connection.credentials,
@@ -285,8 +290,9 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
             &reply.body,
             &callback,
         )
-        .await
-    {
+        .await;
+    metrics::send_latency(started.elapsed().as_secs_f64());
+    match sent {
         Ok(sent) => {
             message::ActiveModel {
                 id: Unchanged(reply.id),

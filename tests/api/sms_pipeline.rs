@@ -67,16 +67,16 @@ impl Model {
     }
 }
 
-struct Sms {
-    app: TestApp,
-    emulator: Emulator,
-    demo: DemoAccount,
+pub struct Sms {
+    pub app: TestApp,
+    pub emulator: Emulator,
+    pub demo: DemoAccount,
     model: Model,
 }
 
 /// An app with a chatbot connected to the emulator's demo number, the number's webhook pointed at the
 /// app, and fast retries.
-async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
+pub async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
     let model = Model::default();
     let model_url = model.start().await;
     let mut vars = vec![
@@ -113,12 +113,12 @@ async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
     }
 }
 
-fn customer() -> E164 {
+pub fn customer() -> E164 {
     E164::parse(CUSTOMER).expect("number")
 }
 
 impl Sms {
-    async fn text(&self, body: &str) -> StatusCode {
+    pub async fn text(&self, body: &str) -> StatusCode {
         self.emulator
             .send_inbound(&customer(), &self.demo.sms_number, body, &[])
             .await
@@ -541,7 +541,62 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once
     );
 }
 
+async fn the_signature_covers_the_query_string_and_the_default_port_form(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let (params, _) = sms.signed_form("SM00000000000000000000000000000010", "With a query");
+    let url = format!(
+        "{}?source=twilio&v=2",
+        sms.app.url("/api/webhooks/twilio/sms")
+    );
+    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let post = |signature: String| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+    };
+    assert_eq!(
+        post(signature).await.expect("request").status(),
+        StatusCode::OK
+    );
+    let without_query = signature::sign(
+        sms.demo.auth_token.expose(),
+        &sms.app.url("/api/webhooks/twilio/sms"),
+        &params,
+    );
+    assert_eq!(
+        post(without_query).await.expect("request").status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn behind_a_proxy_the_public_url_is_what_is_verified(backend: Backend) {
+    let sms = connected(backend, &[("PUBLIC_BASE_URL", "https://sms.example.com")]).await;
+    let (params, _) = sms.signed_form("SM00000000000000000000000000000011", "Via the proxy");
+    let public = "https://sms.example.com/api/webhooks/twilio/sms";
+    for (url, expected) in [
+        (public.to_owned(), StatusCode::OK),
+        // Twilio's libraries accept the signature of the URL with the default port spelled out.
+        (
+            "https://sms.example.com:443/api/webhooks/twilio/sms".to_owned(),
+            StatusCode::OK,
+        ),
+        // The internal address the proxy forwards to is not what Twilio signed.
+        (
+            sms.app.url("/api/webhooks/twilio/sms"),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+        let response = sms.post_webhook(&params, Some(&signature)).await;
+        assert_eq!(response.status(), expected, "signed for {url}");
+    }
+}
+
 on_both_databases!(
+    the_signature_covers_the_query_string_and_the_default_port_form,
+    behind_a_proxy_the_public_url_is_what_is_verified,
     a_text_is_answered_from_the_business_number_and_marked_delivered,
     the_webhook_answers_empty_twiml_at_once,
     twilios_retry_of_the_same_message_gets_one_reply,
