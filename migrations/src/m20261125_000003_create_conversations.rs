@@ -150,6 +150,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The claim query's "no earlier unfinished job in this conversation" check.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_jobs_conversation")
+                    .table(Jobs::Table)
+                    .col(Jobs::ConversationId)
+                    .col(Jobs::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

@@ -98,7 +98,10 @@ pub async fn claim(state: &AppState) -> Result<Option<job::Model>, DbErr> {
     );
     let statement =
         Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()]);
-    let Some(row) = db.query_one_raw(statement).await? else {
+    let gate = crate::server::repo::write_gate(db).await;
+    let claimed = db.query_one_raw(statement).await?;
+    drop(gate);
+    let Some(row) = claimed else {
         return Ok(None);
     };
     let id: Uuid = row.try_get_by_index(0)?;

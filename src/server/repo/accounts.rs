@@ -4,7 +4,7 @@ use crate::domain::{Email, Plan, Role, WorkspaceName};
 use crate::server::entities::{user, workspace};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -39,14 +39,14 @@ pub async fn create_workspace_with_owner(
     let now = chrono::Utc::now();
     let workspace_id = Uuid::new_v4();
     let user_id = Uuid::new_v4();
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     workspace::ActiveModel {
         id: Set(workspace_id),
         name: Set(workspace_name.as_str().to_owned()),
         plan: Set(plan.as_str().to_owned()),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
     let inserted = user::ActiveModel {
         id: Set(user_id),
@@ -56,7 +56,7 @@ pub async fn create_workspace_with_owner(
         role: Set(Role::Owner.as_str().to_owned()),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await;
     match inserted {
         Ok(_) => {}

@@ -9,7 +9,7 @@ use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait, Unchanged,
+    QueryFilter, Set, Unchanged,
 };
 use uuid::Uuid;
 
@@ -66,10 +66,10 @@ async fn record_inbound_once(
     connection: &SmsConnection,
     inbound: &InboundSms,
 ) -> Result<InboundOutcome, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     if message::Entity::find()
         .filter(message::Column::TwilioSid.eq(inbound.message_sid.as_str()))
-        .one(&txn)
+        .one(&*txn)
         .await?
         .is_some()
     {
@@ -77,13 +77,13 @@ async fn record_inbound_once(
     }
     let now = Utc::now();
     let keyword = keyword(&inbound.body);
-    let opted_out = upsert_contact(&txn, connection, inbound, keyword.as_ref()).await?;
+    let opted_out = upsert_contact(&*txn, connection, inbound, keyword.as_ref()).await?;
 
     let existing = conversation::Entity::find()
         .filter(conversation::Column::ChatbotId.eq(connection.chatbot_id))
         .filter(conversation::Column::Channel.eq(SMS))
         .filter(conversation::Column::CustomerAddress.eq(inbound.from.as_str()))
-        .one(&txn)
+        .one(&*txn)
         .await?;
     let (conversation_id, handled_by_human) = match existing {
         Some(found) => {
@@ -94,7 +94,7 @@ async fn record_inbound_once(
                 last_message_at: Set(now),
                 ..Default::default()
             }
-            .update(&txn)
+            .update(&*txn)
             .await?;
             (found.id, human)
         }
@@ -112,7 +112,7 @@ async fn record_inbound_once(
                 created_at: Set(now),
                 last_message_at: Set(now),
             }
-            .insert(&txn)
+            .insert(&*txn)
             .await?;
             (id, false)
         }
@@ -137,7 +137,7 @@ async fn record_inbound_once(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&*txn)
     .await?;
 
     let reply_due = keyword.is_none() && !opted_out && !handled_by_human;
@@ -155,7 +155,7 @@ async fn record_inbound_once(
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?;
     }
     txn.commit().await?;
