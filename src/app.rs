@@ -2,7 +2,7 @@
 use crate::pages::{
     channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
     dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
-    sms::SmsPage,
+    simulator::SimulatorPage, sms::SmsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms") view=SmsPage ssr=SsrMode::Async/>
+                    <Route path=path!(":id/integrations/channels/sms/simulator") view=SimulatorPage/>
                 </ParentRoute>
             </Routes>
         </Router>

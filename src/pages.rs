@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
+pub mod simulator;
 pub mod sms;
 
 use crate::error::AppError;

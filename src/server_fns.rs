@@ -3,4 +3,5 @@
 //! `/api/` so tests and logs can name it.
 pub mod auth;
 pub mod chatbots;
+pub mod simulator;
 pub mod sms;

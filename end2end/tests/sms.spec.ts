@@ -88,6 +88,22 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await screenshot(page, "25-sms-connected");
   await expectAccessible(page);
 
+  // The phone simulator: text the number as a customer and watch the (demo) reply get delivered.
+  await page.getByRole("link", { name: "open the phone simulator" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Phone simulator" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Message").fill("Onko teillä auki huomenna?");
+  await page.getByRole("button", { name: "Send text" }).click();
+  const thread = page.getByTestId("sim-thread");
+  await expect(thread).toContainText("Onko teillä auki huomenna?");
+  await expect(thread).toContainText("[Demo reply from Text support]");
+  await expect(page.getByTestId("sim-status").last()).toHaveText("delivered");
+  await screenshot(page, "27-phone-simulator");
+  await expectAccessible(page);
+  await page.getByRole("link", { name: "SMS (Twilio)" }).click();
+  await expect(page.getByRole("heading", { name: "Product support" })).toBeVisible();
+  await hydrated(page);
+
   await page.getByRole("button", { name: "Disconnect Twilio…" }).click();
   await page.getByRole("button", { name: "Yes, disconnect" }).click();
   await expect(page.getByText("Twilio disconnected. Your credentials are deleted.")).toBeVisible();

@@ -71,7 +71,7 @@ fn SmsSettingsView(
     } = settings;
     let body = match (connection, plan_allows, can_manage) {
         (Some(connection), ..) => view! {
-            <Connected chatbot_id connection webhook_url can_manage update disconnect/>
+            <Connected chatbot_id connection webhook_url can_manage update disconnect local_mode=demo.is_some()/>
         }
         .into_any(),
         (None, false, _) => view! { <UpgradeNotice/> }.into_any(),
@@ -197,6 +197,7 @@ fn Connected(
     can_manage: bool,
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
+    local_mode: bool,
 ) -> impl IntoView {
     let configure = ServerAction::<ConfigureSmsWebhook>::new();
     let check = Resource::new(
@@ -238,6 +239,14 @@ fn Connected(
         </div>
 
         <WebhookPanel chatbot_id webhook_url phone_number check configure can_manage/>
+
+        <Show when=move || local_mode>
+            <p class="mt-6 rounded-md bg-indigo-50 p-4 text-sm text-indigo-950">
+                "Try it without a phone: "
+                <a class=LINK href=format!("/chatbots/{chatbot_id}/integrations/channels/sms/simulator")>"open the phone simulator"</a>
+                " and text your number through the built-in Twilio emulator."
+            </p>
+        </Show>
 
         <Show when=move || can_manage>
             <EditForm chatbot_id friendly_name=friendly_name.clone() update/>

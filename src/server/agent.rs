@@ -74,11 +74,18 @@ pub async fn reply(state: &AppState, conversation_id: Uuid) -> Result<String, Ag
         .await?;
     history.reverse();
 
-    let base = state
-        .config
-        .model_api_base
-        .as_ref()
-        .ok_or(AgentError::NotConfigured)?;
+    let Some(base) = state.config.model_api_base.as_ref() else {
+        // Local mode without a model: a labelled demo answer, so the whole path can be tried offline.
+        if state.emulator.is_some() {
+            let asked = history
+                .iter()
+                .rev()
+                .find(|m| m.direction == "inbound")
+                .map_or("", |m| m.body.as_str());
+            return Ok(demo_reply(&chatbot.name, asked));
+        }
+        return Err(AgentError::NotConfigured);
+    };
     let mut messages = vec![ChatMessage {
         role: "system",
         content: &chatbot.system_prompt,
@@ -129,4 +136,11 @@ pub async fn reply(state: &AppState, conversation_id: Uuid) -> Result<String, Ag
         .map(|text| text.trim().to_owned())
         .filter(|text| !text.is_empty())
         .ok_or(AgentError::Empty)
+}
+
+/// The demo answer of local mode (the built-in Twilio emulator, no `MODEL_API_BASE`).
+pub fn demo_reply(chatbot_name: &str, asked: &str) -> String {
+    format!(
+        "[Demo reply from {chatbot_name}] I got your message: \u{201c}{asked}\u{201d}. Set MODEL_API_BASE to let a real model answer."
+    )
 }

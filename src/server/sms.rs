@@ -1,3 +1,4 @@
 //! The SMS channel's services, testable without HTTP: connecting a Twilio account and number.
 pub mod connect;
 pub mod settings;
+pub mod simulator;

@@ -11,6 +11,7 @@ mod observability;
 mod operator;
 mod pages;
 mod process;
+mod simulator;
 mod sms_pipeline;
 mod sms_probe;
 mod sms_settings;
