@@ -197,34 +197,29 @@ impl Config {
                 .ok_or_else(|| config_error("VIESTI_WORKERS", "must be a number from 1 to 64"))?,
             None => 4,
         };
-        let twilio_timeout = match get("VIESTI_TWILIO_TIMEOUT_MS") {
-            Some(ms) => std::time::Duration::from_millis(
-                ms.parse::<u64>()
+        let milliseconds =
+            |variable: &'static str, range: std::ops::RangeInclusive<u64>, default_ms: u64| {
+                let Some(value) = get(variable) else {
+                    return Ok(std::time::Duration::from_millis(default_ms));
+                };
+                value
+                    .parse::<u64>()
                     .ok()
-                    .filter(|ms| (100..=60_000).contains(ms))
+                    .filter(|ms| range.contains(ms))
+                    .map(std::time::Duration::from_millis)
                     .ok_or_else(|| {
                         config_error(
-                            "VIESTI_TWILIO_TIMEOUT_MS",
-                            "must be milliseconds from 100 to 60000",
+                            variable,
+                            format!(
+                                "must be milliseconds from {} to {}",
+                                range.start(),
+                                range.end()
+                            ),
                         )
-                    })?,
-            ),
-            None => std::time::Duration::from_secs(10),
-        };
-        let retry_base = match get("VIESTI_RETRY_BASE_MS") {
-            Some(ms) => std::time::Duration::from_millis(
-                ms.parse::<u64>()
-                    .ok()
-                    .filter(|ms| (1..=600_000).contains(ms))
-                    .ok_or_else(|| {
-                        config_error(
-                            "VIESTI_RETRY_BASE_MS",
-                            "must be milliseconds from 1 to 600000",
-                        )
-                    })?,
-            ),
-            None => std::time::Duration::from_secs(2),
-        };
+                    })
+            };
+        let twilio_timeout = milliseconds("VIESTI_TWILIO_TIMEOUT_MS", 100..=60_000, 10_000)?;
+        let retry_base = milliseconds("VIESTI_RETRY_BASE_MS", 1..=600_000, 2_000)?;
 
         let default_plan = match get("DEFAULT_PLAN") {
             Some(plan) => plan
@@ -390,6 +385,7 @@ mod tests {
             ("MODEL_API_BASE", "not a url"),
             ("VIESTI_WORKERS", "0"),
             ("VIESTI_RETRY_BASE_MS", "soon"),
+            ("VIESTI_TWILIO_TIMEOUT_MS", "5"),
         ];
         for (variable, value) in cases {
             let error =
