@@ -59,7 +59,8 @@ pub fn segments(body: &str) -> Segments {
 }
 
 /// Cuts `text` to at most `max_chars` characters, preferring the end of a sentence, then a word
-/// boundary; adds "…" when it had to cut inside a sentence.
+/// boundary; adds "..." when it had to cut inside a sentence (three dots, not "…": the ellipsis
+/// character is not GSM-7 and would switch the whole message to UCS-2, more than doubling its segments).
 pub fn fit(text: &str, max_chars: usize) -> String {
     let text = text.trim();
     if text.chars().count() <= max_chars {
@@ -83,13 +84,13 @@ pub fn fit(text: &str, max_chars: usize) -> String {
     {
         return budget[..end].trim_end().to_owned();
     }
-    // Else the last word boundary that leaves room for the ellipsis.
-    let room: String = text.chars().take(max_chars - 1).collect();
+    // Else the last word boundary that leaves room for the dots.
+    let room: String = text.chars().take(max_chars.saturating_sub(3)).collect();
     let cut = room
         .rfind(char::is_whitespace)
         .filter(|&i| i > 0)
         .unwrap_or(room.len());
-    format!("{}…", room[..cut].trim_end())
+    format!("{}...", room[..cut].trim_end())
 }
 
 #[cfg(test)]
@@ -158,7 +159,12 @@ mod tests {
         let text = "word ".repeat(400);
         let cut = fit(&text, 1600);
         assert!(cut.chars().count() <= 1600);
-        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.ends_with("word..."), "{cut}");
+        assert_eq!(
+            segments(&cut).encoding,
+            Encoding::Gsm7,
+            "the cut keeps GSM-7"
+        );
         let no_spaces = "x".repeat(2000);
         assert_eq!(fit(&no_spaces, 1600).chars().count(), 1600);
     }

@@ -54,9 +54,20 @@ struct ChoiceMessage {
     content: Option<String>,
 }
 
-/// The chatbot's reply to the conversation as it stands (its newest message is the one to answer).
+/// The chatbot's reply to the customer message `answering` of a conversation. The model sees the
+/// conversation up to and including that message, not texts that arrived after it (those get their
+/// own replies, in order).
 #[tracing::instrument(skip(state))]
-pub async fn reply(state: &AppState, conversation_id: Uuid) -> Result<String, AgentError> {
+pub async fn reply(
+    state: &AppState,
+    conversation_id: Uuid,
+    answering: Uuid,
+) -> Result<String, AgentError> {
+    let asked = message::Entity::find_by_id(answering)
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .one(&state.db)
+        .await?
+        .ok_or(AgentError::Gone)?;
     let conversation = conversation::Entity::find_by_id(conversation_id)
         .one(&state.db)
         .await?
@@ -68,6 +79,7 @@ pub async fn reply(state: &AppState, conversation_id: Uuid) -> Result<String, Ag
         .ok_or(AgentError::Gone)?;
     let mut history = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::CreatedAt.lte(asked.created_at))
         .order_by_desc(message::Column::CreatedAt)
         .limit(HISTORY)
         .all(&state.db)
@@ -77,12 +89,7 @@ pub async fn reply(state: &AppState, conversation_id: Uuid) -> Result<String, Ag
     let Some(base) = state.config.model_api_base.as_ref() else {
         // Local mode without a model: a labelled demo answer, so the whole path can be tried offline.
         if state.emulator.is_some() {
-            let asked = history
-                .iter()
-                .rev()
-                .find(|m| m.direction == "inbound")
-                .map_or("", |m| m.body.as_str());
-            return Ok(demo_reply(&chatbot.name, asked));
+            return Ok(demo_reply(&chatbot.name, &asked.body));
         }
         return Err(AgentError::NotConfigured);
     };

@@ -264,7 +264,7 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
             } else {
-                match agent::reply(state, conversation.id).await {
+                match agent::reply(state, conversation.id, inbound.id).await {
                     Ok(text) => text,
                     Err(AgentError::NotConfigured) => {
                         return Err(Setback::Fail(AgentError::NotConfigured.to_string()));

@@ -72,6 +72,7 @@ pub struct Sms {
     pub emulator: Emulator,
     pub demo: DemoAccount,
     model: Model,
+    model_url: String,
 }
 
 /// An app with a chatbot connected to the emulator's demo number, the number's webhook pointed at the
@@ -110,6 +111,7 @@ pub async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
         emulator,
         demo,
         model,
+        model_url,
     }
 }
 
@@ -594,7 +596,139 @@ async fn behind_a_proxy_the_public_url_is_what_is_verified(backend: Backend) {
     }
 }
 
+async fn a_long_reply_is_cut_to_1600_characters_at_a_word(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let long = "sana ".repeat(320); // 1,600 characters; the echo adds six more
+    assert_eq!(sms.text(long.trim_end()).await, StatusCode::OK);
+    eventually("a reply", || async { !sms.replies().is_empty() }).await;
+    let reply = &sms.replies()[0].body;
+    assert!(
+        reply.chars().count() <= 1600,
+        "{} characters",
+        reply.chars().count()
+    );
+    assert!(reply.ends_with("sana..."), "cut at a word: {reply}");
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND segments = 11")
+            .await,
+        1
+    );
+}
+
+async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(sms.text("Status order").await, StatusCode::OK);
+    eventually("delivered", || async {
+        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await == 1
+    })
+    .await;
+    let sid = sms
+        .app
+        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
+        .await;
+    let params: Vec<(String, String)> = [
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "sent"),
+        ("AccountSid", sms.demo.account_sid.as_str()),
+        ("From", sms.demo.sms_number.as_str()),
+        ("To", CUSTOMER),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let url = sms.app.url("/api/webhooks/twilio/status");
+    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let late = reqwest::Client::new()
+        .post(&url)
+        .header("X-Twilio-Signature", signature)
+        .form(&params)
+        .send()
+        .await
+        .expect("request");
+    assert!(late.status().is_success());
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await, 1);
+    let unsigned = reqwest::Client::new()
+        .post(&url)
+        .form(&params)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+}
+
+async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let base = sms
+        .app
+        .twilio_api_base
+        .clone()
+        .expect("emulator")
+        .to_string();
+    let _second = crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", base.as_str()),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+            ("VIESTI_RETRY_BASE_MS", "50"),
+        ],
+    )
+    .await;
+    let customers: Vec<E164> = (0..6)
+        .map(|i| E164::parse(&format!("+3585012300{i:02}")).expect("number"))
+        .collect();
+    for round in 0..3 {
+        for customer in &customers {
+            let status = sms
+                .emulator
+                .send_inbound(
+                    customer,
+                    &sms.demo.sms_number,
+                    &format!("Question {round}"),
+                    &[],
+                )
+                .await
+                .expect("sent");
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+    let outbound = || {
+        sms.emulator
+            .messages()
+            .into_iter()
+            .filter(|m| m.direction == Direction::OutboundApi)
+            .collect::<Vec<_>>()
+    };
+    eventually("18 replies", || async { outbound().len() >= 18 }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(outbound().len(), 18, "one reply per text, none twice");
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await,
+        18
+    );
+    // Per customer, the replies answer the questions in order.
+    for customer in &customers {
+        let bodies: Vec<String> = outbound()
+            .into_iter()
+            .filter(|m| &m.to == customer)
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(
+            bodies,
+            vec!["Echo: Question 0", "Echo: Question 1", "Echo: Question 2"],
+            "{customer}"
+        );
+    }
+}
+
 on_both_databases!(
+    a_long_reply_is_cut_to_1600_characters_at_a_word,
+    a_late_status_callback_never_moves_a_message_backwards,
+    two_instances_on_one_database_answer_every_text_exactly_once,
     the_signature_covers_the_query_string_and_the_default_port_form,
     behind_a_proxy_the_public_url_is_what_is_verified,
     a_text_is_answered_from_the_business_number_and_marked_delivered,
