@@ -37,7 +37,8 @@ pub struct Config {
     pub model_name: String,
     /// `VIESTI_TWILIO_TIMEOUT_MS`: how long one Twilio API call may take, default 10000.
     pub twilio_timeout: std::time::Duration,
-    /// `VIESTI_WORKERS`: reply workers per instance, default 4.
+    /// `VIESTI_WORKERS`: reply workers per instance, default 4; 0 makes a web-only instance (webhooks and
+    /// pages) when other instances run the workers.
     pub workers: usize,
     /// `VIESTI_RETRY_BASE_MS`: the first retry delay of a failed reply job, doubled each try; default 2000.
     pub retry_base: std::time::Duration,
@@ -193,8 +194,8 @@ impl Config {
             Some(n) => n
                 .parse::<usize>()
                 .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| config_error("VIESTI_WORKERS", "must be a number from 1 to 64"))?,
+                .filter(|n| *n <= 64)
+                .ok_or_else(|| config_error("VIESTI_WORKERS", "must be a number from 0 to 64"))?,
             None => 4,
         };
         let milliseconds =
@@ -383,7 +384,7 @@ mod tests {
             ("VIESTI_TWILIO_EMULATOR", "nonsense"),
             ("VIESTI_TWILIO_EMULATOR", "0.0.0.0:3010"),
             ("MODEL_API_BASE", "not a url"),
-            ("VIESTI_WORKERS", "0"),
+            ("VIESTI_WORKERS", "65"),
             ("VIESTI_RETRY_BASE_MS", "soon"),
             ("VIESTI_TWILIO_TIMEOUT_MS", "5"),
         ];

@@ -23,6 +23,8 @@ const CUSTOMER: &str = "+358501234567";
 struct Model {
     requests: Arc<Mutex<Vec<Value>>>,
     failures: Arc<Mutex<u32>>,
+    /// How long each answer takes.
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl Model {
@@ -32,6 +34,8 @@ impl Model {
             Json(request): Json<Value>,
         ) -> (StatusCode, Json<Value>) {
             model.requests.lock().expect("lock").push(request.clone());
+            let delay = *model.delay.lock().expect("lock");
+            tokio::time::sleep(delay).await;
             {
                 let mut failures = model.failures.lock().expect("lock");
                 if *failures > 0 {
@@ -725,7 +729,82 @@ async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: B
     }
 }
 
+async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once(
+    backend: Backend,
+) {
+    // This instance takes webhooks only; a separate `viesti serve` process runs the only worker.
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    *sms.model.delay.lock().expect("lock") = Duration::from_secs(30);
+    let base = sms
+        .app
+        .twilio_api_base
+        .clone()
+        .expect("emulator")
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &sms.app.database_url)
+        .env("VIESTI_ENCRYPTION_KEY", crate::helpers::TEST_ENCRYPTION_KEY)
+        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
+        .env("TWILIO_API_BASE", &base)
+        .env("MODEL_API_BASE", &sms.model_url)
+        .env("VIESTI_WORKERS", "1")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("worker process");
+
+    assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
+    eventually("the worker process asking the model", || async {
+        !sms.model.requests.lock().expect("lock").is_empty()
+    })
+    .await;
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
+            .await,
+        1
+    );
+    worker.kill().expect("SIGKILL");
+    let _ = worker.wait();
+
+    // Its lease runs out (fast-forwarded here), and a healthy instance takes the job over.
+    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
+    sms.app
+        .db_execute("UPDATE jobs SET lease_until = created_at")
+        .await;
+    let _healthy = crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", base.as_str()),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+        ],
+    )
+    .await;
+    eventually("the reply", || async { !sms.replies().is_empty() }).await;
+    eventually("the job done", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 2")
+            .await
+            == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sms.replies().len(), 1);
+    assert_eq!(sms.replies()[0].body, "Echo: Are you open?");
+}
+
 on_both_databases!(
+    a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once,
     a_long_reply_is_cut_to_1600_characters_at_a_word,
     a_late_status_callback_never_moves_a_message_backwards,
     two_instances_on_one_database_answer_every_text_exactly_once,
