@@ -180,50 +180,20 @@ async fn upsert_contact(
     inbound: &InboundSms,
     keyword: Option<&(Keyword, String)>,
 ) -> Result<bool, DbErr> {
-    let now = Utc::now();
-    let found = sms_contact::Entity::find()
-        .filter(sms_contact::Column::BusinessNumber.eq(connection.phone_number.as_str()))
-        .filter(sms_contact::Column::CustomerNumber.eq(inbound.from.as_str()))
-        .one(txn)
-        .await?;
-    let opted_out = match keyword.map(|k| k.0) {
-        Some(Keyword::OptOut) => true,
-        Some(Keyword::OptIn) => false,
-        Some(Keyword::Help) | None => found.as_ref().is_some_and(|c| c.opted_out),
+    let opt_out = match keyword.map(|k| k.0) {
+        Some(Keyword::OptOut) => Some(true),
+        Some(Keyword::OptIn) => Some(false),
+        Some(Keyword::Help) | None => None,
     };
-    let changed_to = |was: bool| (was != opted_out).then_some(now);
-    match found {
-        Some(contact) => {
-            let mut update = sms_contact::ActiveModel {
-                id: Unchanged(contact.id),
-                opted_out: Set(opted_out),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            if let Some((_, word)) = keyword {
-                update.last_keyword = Set(Some(word.clone()));
-            }
-            if let Some(at) = changed_to(contact.opted_out) {
-                update.opted_out_at = Set(opted_out.then_some(at));
-            }
-            update.update(txn).await?;
-        }
-        None => {
-            sms_contact::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                workspace_id: Set(connection.workspace_id),
-                business_number: Set(connection.phone_number.as_str().to_owned()),
-                customer_number: Set(inbound.from.as_str().to_owned()),
-                opted_out: Set(opted_out),
-                opted_out_at: Set(opted_out.then_some(now)),
-                last_keyword: Set(keyword.map(|(_, word)| word.clone())),
-                updated_at: Set(now),
-            }
-            .insert(txn)
-            .await?;
-        }
-    }
-    Ok(opted_out)
+    save_contact(
+        txn,
+        connection.workspace_id,
+        connection.phone_number.as_str(),
+        inbound.from.as_str(),
+        opt_out,
+        keyword.map(|(_, word)| word.as_str()),
+    )
+    .await
 }
 
 /// Marks a customer as opted out of a business number's texts (Twilio answered 21610).
@@ -233,38 +203,68 @@ pub async fn mark_opted_out(
     business_number: &str,
     customer_number: &str,
 ) -> Result<(), DbErr> {
+    save_contact(
+        db,
+        workspace_id,
+        business_number,
+        customer_number,
+        Some(true),
+        None,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Creates or updates the contact of `customer_number` on `business_number`: `opt_out` sets the flag
+/// (`None` keeps it), `keyword` is remembered when given. Returns whether the customer is opted out.
+async fn save_contact(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    business_number: &str,
+    customer_number: &str,
+    opt_out: Option<bool>,
+    keyword: Option<&str>,
+) -> Result<bool, DbErr> {
     let now = Utc::now();
     let found = sms_contact::Entity::find()
         .filter(sms_contact::Column::BusinessNumber.eq(business_number))
         .filter(sms_contact::Column::CustomerNumber.eq(customer_number))
         .one(db)
         .await?;
+    let was = found.as_ref().is_some_and(|c| c.opted_out);
+    let opted_out = opt_out.unwrap_or(was);
     match found {
-        Some(contact) if contact.opted_out => Ok(()),
-        Some(contact) => sms_contact::ActiveModel {
-            id: Unchanged(contact.id),
-            opted_out: Set(true),
-            opted_out_at: Set(Some(now)),
-            updated_at: Set(now),
-            ..Default::default()
+        Some(contact) => {
+            let mut update = sms_contact::ActiveModel {
+                id: Unchanged(contact.id),
+                opted_out: Set(opted_out),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            if let Some(word) = keyword {
+                update.last_keyword = Set(Some(word.to_owned()));
+            }
+            if was != opted_out {
+                update.opted_out_at = Set(opted_out.then_some(now));
+            }
+            update.update(db).await?;
         }
-        .update(db)
-        .await
-        .map(|_| ()),
-        None => sms_contact::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            workspace_id: Set(workspace_id),
-            business_number: Set(business_number.to_owned()),
-            customer_number: Set(customer_number.to_owned()),
-            opted_out: Set(true),
-            opted_out_at: Set(Some(now)),
-            last_keyword: Set(None),
-            updated_at: Set(now),
+        None => {
+            sms_contact::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                workspace_id: Set(workspace_id),
+                business_number: Set(business_number.to_owned()),
+                customer_number: Set(customer_number.to_owned()),
+                opted_out: Set(opted_out),
+                opted_out_at: Set(opted_out.then_some(now)),
+                last_keyword: Set(keyword.map(str::to_owned)),
+                updated_at: Set(now),
+            }
+            .insert(db)
+            .await?;
         }
-        .insert(db)
-        .await
-        .map(|_| ()),
     }
+    Ok(opted_out)
 }
 
 pub async fn is_opted_out(
