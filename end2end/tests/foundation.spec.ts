@@ -113,3 +113,9 @@ test("the keyboard reaches every control with a visible focus", async ({ page })
   const outline = await focused.evaluate((el) => getComputedStyle(el).outlineStyle + getComputedStyle(el).boxShadow);
   expect(outline).not.toBe("none" + "none");
 });
+
+test("static files from public/ are served", async ({ request }) => {
+  const response = await request.get("/favicon.svg");
+  expect(response.status()).toBe(200);
+  expect(await response.text()).toContain("<svg");
+});

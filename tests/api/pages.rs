@@ -92,7 +92,23 @@ async fn another_workspaces_chatbot_page_answers_404(backend: Backend) {
     }
 }
 
+/// Files in `public/` are served from the site root (cargo-leptos copies them to target/site).
+async fn the_favicon_is_linked_from_every_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app
+        .get_page(&app.client, "/login")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(r#"<link rel="icon" type="image/svg+xml" href="/favicon.svg">"#),
+        "{page}"
+    );
+}
+
 on_both_databases!(
+    the_favicon_is_linked_from_every_page,
     the_dashboard_sends_signed_out_visitors_to_sign_in,
     sign_up_and_sign_in_pages_render_labelled_forms,
     unknown_addresses_get_a_404_page,
