@@ -7,7 +7,7 @@ mod twilio;
 
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};
-pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid};
+pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid, is_sid};
 
 /// Why a value was refused, in words for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

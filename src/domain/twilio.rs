@@ -8,7 +8,8 @@ fn without_whitespace(input: &str) -> String {
     input.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn is_sid(value: &str, prefix: &str) -> bool {
+/// Whether `value` is a Twilio SID of the given two-letter kind (`AC`, `PN`, `SM`…) and 32 hex characters.
+pub fn is_sid(value: &str, prefix: &str) -> bool {
     value.len() == 34
         && value.starts_with(prefix)
         && value[2..].bytes().all(|b| b.is_ascii_hexdigit())

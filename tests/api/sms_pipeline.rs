@@ -139,6 +139,11 @@ impl Sms {
             .collect()
     }
 
+    /// `X-Twilio-Signature` for a request to `url`, as Twilio signs it with the demo account's token.
+    fn sign(&self, url: &str, params: &[(String, String)]) -> String {
+        signature::sign(self.demo.auth_token.expose(), url, params)
+    }
+
     /// The webhook form of an inbound text, signed as Twilio signs it.
     fn signed_form(&self, sid: &str, body: &str) -> (Vec<(String, String)>, String) {
         let params: Vec<(String, String)> = [
@@ -156,7 +161,7 @@ impl Sms {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
         let url = self.app.url("/api/webhooks/twilio/sms");
-        let signature = signature::sign(self.demo.auth_token.expose(), &url, &params);
+        let signature = self.sign(&url, &params);
         (params, signature)
     }
 
@@ -308,7 +313,7 @@ async fn an_unknown_number_or_account_is_404_and_a_malformed_form_400(backend: B
     let (mut params, _) = sms.signed_form("SM00000000000000000000000000000004", "Hei");
     params[2].1 = "AC99999999999999999999999999999999".into();
     let url = sms.app.url("/api/webhooks/twilio/sms");
-    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let signature = sms.sign(&url, &params);
     assert_eq!(
         sms.post_webhook(&params, Some(&signature)).await.status(),
         StatusCode::NOT_FOUND
@@ -316,7 +321,7 @@ async fn an_unknown_number_or_account_is_404_and_a_malformed_form_400(backend: B
 
     let (mut params, _) = sms.signed_form("SM00000000000000000000000000000005", "Hei");
     params[4].1 = "+358409999999".into();
-    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let signature = sms.sign(&url, &params);
     assert_eq!(
         sms.post_webhook(&params, Some(&signature)).await.status(),
         StatusCode::NOT_FOUND
@@ -324,7 +329,7 @@ async fn an_unknown_number_or_account_is_404_and_a_malformed_form_400(backend: B
 
     let (mut params, _) = sms.signed_form("not-a-sid", "Hei");
     params.retain(|(k, _)| k != "SmsSid");
-    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let signature = sms.sign(&url, &params);
     let malformed = sms.post_webhook(&params, Some(&signature)).await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -554,7 +559,7 @@ async fn the_signature_covers_the_query_string_and_the_default_port_form(backend
         "{}?source=twilio&v=2",
         sms.app.url("/api/webhooks/twilio/sms")
     );
-    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let signature = sms.sign(&url, &params);
     let post = |signature: String| {
         reqwest::Client::new()
             .post(&url)
@@ -594,7 +599,7 @@ async fn behind_a_proxy_the_public_url_is_what_is_verified(backend: Backend) {
             StatusCode::FORBIDDEN,
         ),
     ] {
-        let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+        let signature = sms.sign(&url, &params);
         let response = sms.post_webhook(&params, Some(&signature)).await;
         assert_eq!(response.status(), expected, "signed for {url}");
     }
@@ -643,7 +648,7 @@ async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
     let url = sms.app.url("/api/webhooks/twilio/status");
-    let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+    let signature = sms.sign(&url, &params);
     let late = reqwest::Client::new()
         .post(&url)
         .header("X-Twilio-Signature", signature)

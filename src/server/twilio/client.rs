@@ -216,10 +216,7 @@ impl TwilioClient {
         number_sid: &str,
         sms_url: &str,
     ) -> Result<IncomingNumber, TwilioError> {
-        if !(number_sid.len() == 34
-            && number_sid.starts_with("PN")
-            && number_sid[2..].bytes().all(|b| b.is_ascii_hexdigit()))
-        {
+        if !crate::domain::is_sid(number_sid, "PN") {
             return Err(TwilioError::Unexpected("not a phone number SID".into()));
         }
         let url = self.account_url(
