@@ -1,8 +1,16 @@
 //! The HTML document (`shell`) and the router (`App`).
 use crate::pages::{
-    channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
-    dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
-    simulator::SimulatorPage, sms::SmsPage,
+    channels::ChannelsPage,
+    chatbot::ChatbotSettings,
+    chatbots::ChatbotListPage,
+    conversation::ConversationPage,
+    dashboard::DashboardLayout,
+    inbox::{InboxLayout, NoConversationOpen},
+    not_found::NotFound,
+    sign_in::SignInPage,
+    sign_up::SignUpPage,
+    simulator::SimulatorPage,
+    sms::SmsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -59,6 +67,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms") view=SmsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms/simulator") view=SimulatorPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("/inbox") view=DashboardLayout ssr=SsrMode::Async>
+                    <ParentRoute path=path!("") view=InboxLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=NoConversationOpen ssr=SsrMode::Async/>
+                        <Route path=path!(":id") view=ConversationPage ssr=SsrMode::Async/>
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>

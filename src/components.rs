@@ -1,6 +1,8 @@
 //! Building blocks shared by the pages.
 pub mod feedback;
 pub mod fields;
+pub mod live;
+pub mod time;
 
 pub use feedback::{EmptyState, ErrorPanel, FormError, Loading, Spinner};
 pub use fields::{PasswordField, TextAreaField, TextField};

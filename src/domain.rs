@@ -2,6 +2,7 @@
 mod account;
 mod chatbot;
 pub mod delivery;
+pub mod inbox;
 pub mod sms_text;
 mod twilio;
 

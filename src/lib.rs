@@ -2,6 +2,9 @@
 //!
 //! One crate, two builds: `ssr` (the axum server, with everything in [`server`]) and `hydrate` (the
 //! browser bundle). Modules outside [`server`] are compiled for both and must stay free of I/O.
+// The inbox's views nest deeper than the compiler's default type-query depth.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod components;
 pub mod domain;

@@ -2,7 +2,9 @@
 pub mod channels;
 pub mod chatbot;
 pub mod chatbots;
+pub mod conversation;
 pub mod dashboard;
+pub mod inbox;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;

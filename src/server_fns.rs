@@ -3,5 +3,6 @@
 //! `/api/` so tests and logs can name it.
 pub mod auth;
 pub mod chatbots;
+pub mod inbox;
 pub mod simulator;
 pub mod sms;

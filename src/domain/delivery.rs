@@ -24,10 +24,16 @@ pub fn is_final(status: &str) -> bool {
 /// The status as the inbox shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeliveryState {
-    Pending,
+    /// Recorded, or accepted by Twilio and waiting to leave.
+    Queued,
     Sent,
     Delivered,
+    /// The carrier could not deliver it (Twilio's `undelivered`).
+    Undelivered,
+    /// It never left Twilio (Twilio's `failed`, or refused when we sent it).
     Failed,
+    /// We did not send it (a person took over first); Twilio never saw it.
+    NotSent,
 }
 
 impl DeliveryState {
@@ -35,15 +41,36 @@ impl DeliveryState {
         match status {
             "delivered" | "read" => Self::Delivered,
             "sent" => Self::Sent,
-            "failed" | "undelivered" | "canceled" => Self::Failed,
-            _ => Self::Pending,
+            "undelivered" => Self::Undelivered,
+            "failed" => Self::Failed,
+            "canceled" => Self::NotSent,
+            _ => Self::Queued,
         }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "Queued",
+            Self::Sent => "Sent",
+            Self::Delivered => "Delivered",
+            Self::Undelivered => "Undelivered",
+            Self::Failed => "Failed",
+            Self::NotSent => "Not sent",
+        }
+    }
+
+    /// Whether the message did not reach the customer and will not by itself (a person may retry it).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Undelivered | Self::Failed)
     }
 }
 
 /// Twilio's error codes for a message that did not arrive, said plainly (API.md §12).
 pub fn failure_reason(code: i64) -> &'static str {
     match code {
+        20003 => {
+            "Twilio refused the account's credentials (the Auth Token may have changed, or the account is suspended)."
+        }
         21211 => "The customer's number isn't a valid phone number.",
         21408 => {
             "Your Twilio account isn't allowed to send to this country (Geo Permissions in Twilio Console)."
@@ -52,6 +79,9 @@ pub fn failure_reason(code: i64) -> &'static str {
         21608 => "Your Twilio trial account can only text verified numbers.",
         21610 => {
             "The customer has opted out (replied STOP), so Twilio won't deliver texts to them."
+        }
+        21612 => {
+            "Twilio can't route a text between your number and the customer's (the number may not support this route)."
         }
         21614 => "The customer's number can't receive SMS (it may be a landline).",
         21617 => "The reply was longer than Twilio's 1,600-character limit.",
@@ -65,6 +95,7 @@ pub fn failure_reason(code: i64) -> &'static str {
         30008 => "The carrier reported an unknown error.",
         30009 => "A part of the message went missing on the way.",
         30010 => "The message cost more than the maximum price set in Twilio.",
+        30032 => "Your Twilio toll-free number isn't verified, so carriers block its texts.",
         30034 => "Your US number isn't registered for A2P 10DLC, so carriers block its texts.",
         _ => "Twilio couldn't deliver the message.",
     }
@@ -84,10 +115,14 @@ mod tests {
 
     #[test]
     fn common_codes_have_their_own_words_and_others_a_fallback() {
-        for code in [
-            21211, 21408, 21610, 21614, 30003, 30004, 30005, 30006, 30007, 30008, 30034,
-        ] {
+        let codes = [
+            20003, 21211, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006, 30007, 30008,
+            30032, 30034,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for code in codes {
             assert_ne!(failure_reason(code), failure_reason(1), "{code}");
+            assert!(seen.insert(failure_reason(code)), "{code} shares its words");
         }
         assert_eq!(
             failure_reason(99999),
@@ -97,8 +132,12 @@ mod tests {
 
     #[test]
     fn the_inbox_state_groups_twilio_statuses() {
-        assert_eq!(DeliveryState::of("undelivered"), DeliveryState::Failed);
-        assert_eq!(DeliveryState::of("queued"), DeliveryState::Pending);
+        assert_eq!(DeliveryState::of("undelivered"), DeliveryState::Undelivered);
+        assert_eq!(DeliveryState::of("failed"), DeliveryState::Failed);
+        assert_eq!(DeliveryState::of("canceled"), DeliveryState::NotSent);
+        assert_eq!(DeliveryState::of("pending"), DeliveryState::Queued);
+        assert_eq!(DeliveryState::of("queued"), DeliveryState::Queued);
+        assert!(DeliveryState::Undelivered.is_failure() && !DeliveryState::NotSent.is_failure());
         assert_eq!(DeliveryState::of("delivered"), DeliveryState::Delivered);
     }
 }

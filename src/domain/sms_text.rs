@@ -58,6 +58,17 @@ pub fn segments(body: &str) -> Segments {
     }
 }
 
+/// The distinct characters of `body` outside GSM-7, in order of appearance: what forces UCS-2.
+pub fn ucs2_characters(body: &str) -> Vec<char> {
+    let mut found = Vec::new();
+    for c in body.chars() {
+        if !GSM7_BASIC.contains(c) && !GSM7_EXTENSION.contains(c) && !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    found
+}
+
 /// Cuts `text` to at most `max_chars` characters, preferring the end of a sentence, then a word
 /// boundary; adds "..." when it had to cut inside a sentence (three dots, not "…": the ellipsis
 /// character is not GSM-7 and would switch the whole message to UCS-2, more than doubling its segments).
@@ -138,6 +149,12 @@ mod tests {
         // Emoji outside the BMP take two UTF-16 units.
         assert_eq!(segments(&"🙂".repeat(35)).count, 1);
         assert_eq!(segments(&"🙂".repeat(36)).count, 2);
+    }
+
+    #[test]
+    fn the_characters_that_force_ucs2_are_named_once_each() {
+        assert_eq!(ucs2_characters("Hyvää päivää €"), Vec::<char>::new());
+        assert_eq!(ucs2_characters("Kiitos 🙂 õ 🙂"), vec!['🙂', 'õ']);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The signed-in frame: left navigation, who is signed in, and the page in the middle.
+use crate::components::live::provide_live_updates;
 use crate::components::{ErrorPanel, Loading};
 use crate::server_fns::auth::{SignOut, Viewer, current_viewer};
+use crate::server_fns::inbox::inbox_counts;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
@@ -24,6 +26,8 @@ pub fn DashboardLayout() -> impl IntoView {
 #[component]
 fn Frame(viewer: Viewer) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let live = provide_live_updates().any();
+    let counts = Resource::new(move || live.get(), |_| inbox_counts());
     let nav_link = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-800";
     view! {
         <a
@@ -44,6 +48,22 @@ fn Frame(viewer: Viewer) -> impl IntoView {
                 </div>
                 <nav aria-label="Main" class="px-2 pb-2 md:pb-4">
                     <ul class="flex gap-1 md:block md:space-y-1">
+                        <li>
+                            <A href="/inbox" attr:class=format!("{nav_link} flex items-center justify-between gap-2")>
+                                "Inbox"
+                                <Transition fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        let waiting = counts.await.map(|c| c.needs_person).unwrap_or(0);
+                                        (waiting > 0).then(|| view! {
+                                            <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-semibold text-amber-900 ring-1 ring-inset ring-amber-300" data-testid="needs-person-count">
+                                                {waiting}
+                                                <span class="sr-only">{if waiting == 1 { " conversation needs a person" } else { " conversations need a person" }}</span>
+                                            </span>
+                                        })
+                                    })}
+                                </Transition>
+                            </A>
+                        </li>
                         <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
                     </ul>
                 </nav>

@@ -4,7 +4,9 @@ use crate::components::{ErrorPanel, FormError, Spinner};
 use crate::error::AppError;
 use crate::pages::chatbot::chatbot_id_param;
 use crate::pages::{BUTTON_PRIMARY, LINK, action_error, field_error};
-use crate::server_fns::simulator::{SendSimulatedText, SimulatorThread, get_simulator_thread};
+use crate::server_fns::simulator::{
+    SendSimulatedText, SimulatorThread, UNREACHABLE_CUSTOMER, get_simulator_thread,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -50,7 +52,12 @@ pub fn SimulatorPage() -> impl IntoView {
         </nav>
         <h1 class="mt-1 text-2xl font-bold">"Phone simulator"</h1>
         <p class="mt-1 max-w-2xl text-slate-600">
-            "Text your connected number as a customer would. The message goes through the built-in Twilio emulator to your chatbot, exactly as a real text would."
+            "Text your connected number as a customer would. The message goes through the built-in Twilio emulator to your chatbot, exactly as a real text would. Watch it arrive in the "
+            <a class=LINK href="/inbox">"inbox"</a>
+            "."
+        </p>
+        <p class="mt-1 max-w-2xl text-sm text-slate-600">
+            "To see a reply that can't be delivered, text from " <span class="font-mono">{UNREACHABLE_CUSTOMER}</span> ": that phone is always switched off."
         </p>
         <div class="mt-6 grid max-w-4xl gap-6 md:grid-cols-[1fr_1.2fr]">
             <section aria-labelledby="compose" class="rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">

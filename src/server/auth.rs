@@ -142,7 +142,15 @@ fn session_error(error: tower_sessions::session::Error) -> AppError {
 
 /// The signed-in member, or `None` for a visitor.
 pub async fn current_member(state: &AppState) -> Result<Option<Member>, AppError> {
-    let session = session().await?;
+    member_of_session(state, &session().await?).await
+}
+
+/// The member a session is signed in as (for handlers outside server functions, which get the
+/// session from axum rather than the Leptos context).
+pub async fn member_of_session(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Member>, AppError> {
     let Some(user_id) = session
         .get::<Uuid>(USER_ID_KEY)
         .await
@@ -153,7 +161,7 @@ pub async fn current_member(state: &AppState) -> Result<Option<Member>, AppError
     let member = accounts::find_member(&state.db, user_id).await?;
     if member.is_none() {
         // The user was deleted while signed in: the session is worth nothing now.
-        end_session(&session).await?;
+        end_session(session).await?;
     }
     Ok(member)
 }

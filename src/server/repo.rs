@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod chatbots;
 pub mod conversations;
+pub mod inbox;
 pub mod sms;
 
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
     TransactionOptions, TransactionTrait,
@@ -60,4 +62,33 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, Db
 /// True when the database refused a write because a unique key already holds the value.
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The current time at the database's precision (microseconds), so a time read back and handed to
+/// a keyset cursor compares equal to the stored one.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Bind-parameter markers for hand-written SQL: `?1` on SQLite, `$1` on PostgreSQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Placeholders {
+    postgres: bool,
+}
+
+impl Placeholders {
+    pub fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            postgres: backend == DatabaseBackend::Postgres,
+        }
+    }
+
+    /// The marker of the `n`th value (from 1).
+    pub fn at(self, n: usize) -> String {
+        if self.postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    }
 }

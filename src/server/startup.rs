@@ -8,7 +8,7 @@ use crate::server::sessions::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::twilio::client::TwilioClient;
 use crate::server::twilio::emulator::Emulator;
-use crate::server::{telemetry, webhooks, worker};
+use crate::server::{inbox_stream, telemetry, webhooks, worker};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
@@ -103,6 +103,7 @@ impl Application {
             None => (config.twilio_api_base.clone(), None),
         };
         let state = AppState {
+            live: crate::server::live::Live::start(&db),
             db,
             emulator,
             jobs_ready: Arc::new(tokio::sync::Notify::new()),
@@ -145,6 +146,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let workers = worker::spawn(&self.state, self.state.config.workers, workers_stop);
+        let live = self.state.live.clone();
         let served = axum::serve(
             self.listener,
             self.router
@@ -153,6 +155,8 @@ impl Application {
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_workers.send(true);
+            // Open live streams never end by themselves; end them so the server can stop.
+            live.close();
         })
         .await;
         for worker in workers {
@@ -206,6 +210,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::server::metrics::render))
         .route(webhooks::SMS_PATH, post(webhooks::twilio_sms))
         .route(webhooks::STATUS_PATH, post(webhooks::twilio_status))
+        .route(inbox_stream::PATH, get(inbox_stream::events))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),

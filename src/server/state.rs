@@ -3,6 +3,7 @@ use crate::error::AppError;
 use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
+use crate::server::live::Live;
 use crate::server::twilio::client::TwilioClient;
 use crate::server::twilio::emulator::Emulator;
 use axum::extract::FromRef;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub jobs_ready: Arc<tokio::sync::Notify>,
     /// For outbound calls other than Twilio's (the model endpoint).
     pub http: reqwest::Client,
+    /// Live updates for open inboxes, across instances on PostgreSQL.
+    pub live: Live,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -127,14 +127,29 @@ pub async fn twilio_sms(
     match conversations::record_inbound(&state.db, &connection, &inbound).await {
         Ok(outcome) => {
             match &outcome {
-                InboundOutcome::Queued { message_id, .. } => {
+                InboundOutcome::Queued {
+                    workspace_id,
+                    conversation_id,
+                    message_id,
+                }
+                | InboundOutcome::Escalated {
+                    workspace_id,
+                    conversation_id,
+                    message_id,
+                } => {
                     tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
                     metrics::webhook("sms", "accepted");
                     state.jobs_ready.notify_one();
+                    state.live.publish(*workspace_id, Some(*conversation_id));
                 }
-                InboundOutcome::StoredWithoutReply { message_id, .. } => {
+                InboundOutcome::StoredWithoutReply {
+                    workspace_id,
+                    conversation_id,
+                    message_id,
+                } => {
                     tracing::info!(%message_id, "inbound SMS stored; no reply due");
                     metrics::webhook("sms", "accepted");
+                    state.live.publish(*workspace_id, Some(*conversation_id));
                 }
                 InboundOutcome::Duplicate => {
                     tracing::info!("inbound SMS already stored (Twilio retry)");
@@ -179,6 +194,9 @@ pub async fn twilio_status(
     for attempt in 0..10 {
         match conversations::apply_status(&state.db, sid, status, error_code).await {
             Ok(Some(message)) => {
+                state
+                    .live
+                    .publish(message.workspace_id, Some(message.conversation_id));
                 if error_code == Some(21610)
                     && let Some(customer) = param(&params, "To")
                     && let Err(error) = conversations::mark_opted_out(

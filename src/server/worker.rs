@@ -5,7 +5,8 @@
 //! and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
 use crate::domain::E164;
 use crate::domain::delivery::failure_reason;
-use crate::domain::sms_text::{MAX_BODY_CHARS, fit, segments};
+use crate::domain::inbox::ConversationStatus;
+use crate::domain::sms_text::{MAX_BODY_CHARS, fit};
 use crate::server::agent::{self, AgentError};
 use crate::server::entities::{conversation, job, message};
 use crate::server::metrics;
@@ -16,8 +17,8 @@ use crate::server::twilio::client::TwilioError;
 use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, Set, Statement, Unchanged,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
+    Unchanged,
 };
 use std::time::Duration;
 use tokio::sync::watch;
@@ -117,7 +118,21 @@ enum Setback {
 }
 
 async fn process(state: &AppState, claimed: job::Model) {
-    let outcome = answer(state, &claimed).await;
+    let conversation = match conversation::Entity::find_by_id(claimed.conversation_id)
+        .one(&state.db)
+        .await
+    {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not load a job's conversation");
+            let _ = finish(state, claimed.id, "queued", Some(error.to_string()), None).await;
+            return;
+        }
+    };
+    let outcome = match &conversation {
+        Some(conversation) => answer(state, &claimed, conversation).await,
+        None => Err(Setback::Fail("the conversation no longer exists".into())),
+    };
     let result = match outcome {
         Ok(note) => {
             tracing::info!(job_id = %claimed.id, note, "reply job done");
@@ -141,11 +156,29 @@ async fn process(state: &AppState, claimed: job::Model) {
         Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
             tracing::error!(tags.channel = "channels/sms", job_id = %claimed.id, %reason, "reply job gave up");
             metrics::job("failed");
+            if let Some(conversation) = &conversation
+                && claimed.kind == conversations::JOB_REPLY
+                && let Err(error) = conversations::add_event(
+                    &state.db,
+                    conversation.workspace_id,
+                    conversation.id,
+                    None,
+                    &format!("The bot couldn't answer: {reason}"),
+                )
+                .await
+            {
+                tracing::error!(%error, "could not note a failed reply in the thread");
+            }
             finish(state, claimed.id, "failed", Some(reason), None).await
         }
     };
     if let Err(error) = result {
         tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not record a job's outcome");
+    }
+    if let Some(conversation) = conversation {
+        state
+            .live
+            .publish(conversation.workspace_id, Some(conversation.id));
     }
 }
 
@@ -190,8 +223,67 @@ impl From<DbErr> for Setback {
     }
 }
 
-/// Answers the inbound message of a job. `Ok` carries a note on what happened.
-async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, Setback> {
+/// Does a job's work. `Ok` carries a note on what happened.
+async fn answer(
+    state: &AppState,
+    claimed: &job::Model,
+    conversation: &conversation::Model,
+) -> Result<&'static str, Setback> {
+    match claimed.kind.as_str() {
+        conversations::JOB_REPLY => answer_inbound(state, claimed, conversation).await,
+        conversations::JOB_SEND => send_recorded(state, claimed, conversation).await,
+        other => Err(Setback::Fail(format!("unknown job kind {other:?}"))),
+    }
+}
+
+/// Where a conversation's texts go: the business's connection and number, and the customer's.
+struct Route {
+    connection: sms::SmsConnection,
+    from: E164,
+    to: E164,
+}
+
+/// The route of an SMS conversation, if SMS is still connected for its chatbot.
+async fn route(state: &AppState, conversation: &conversation::Model) -> Result<Route, Setback> {
+    let Some(from) = conversation
+        .business_number
+        .as_deref()
+        .and_then(|n| E164::parse(n).ok())
+    else {
+        return Err(Setback::Fail(
+            "the conversation has no business number".into(),
+        ));
+    };
+    let to = E164::parse(&conversation.customer_address)
+        .map_err(|_| Setback::Fail("the customer's number is not E.164".into()))?;
+    match sms::find_by_number(&state.db, &state.keyring, &from).await {
+        Ok(Some(connection)) if connection.chatbot_id == conversation.chatbot_id => Ok(Route {
+            connection,
+            from,
+            to,
+        }),
+        Ok(_) => Err(Setback::Fail(
+            "SMS was disconnected before the reply could be sent".into(),
+        )),
+        Err(error) => Err(Setback::Retry(format!(
+            "loading the SMS connection: {error}"
+        ))),
+    }
+}
+
+fn is_silenced(conversation: &conversation::Model) -> bool {
+    conversation
+        .status
+        .parse::<ConversationStatus>()
+        .is_ok_and(ConversationStatus::silences_bot)
+}
+
+/// Answers a customer's message with the bot: asks the agent, records the reply, sends it.
+async fn answer_inbound(
+    state: &AppState,
+    claimed: &job::Model,
+    conversation: &conversation::Model,
+) -> Result<&'static str, Setback> {
     let db = &state.db;
     let Some(inbound) = message::Entity::find_by_id(claimed.message_id)
         .one(db)
@@ -201,65 +293,16 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
             "the message to answer no longer exists".into(),
         ));
     };
-    let Some(conversation) = conversation::Entity::find_by_id(claimed.conversation_id)
-        .one(db)
-        .await?
-    else {
-        return Err(Setback::Fail("the conversation no longer exists".into()));
-    };
-    if conversation.handled_by == "human" {
-        return Ok("a person has taken over the conversation");
+    let reply = conversations::reply_to(db, inbound.id).await?;
+    if reply.is_none() && is_silenced(conversation) {
+        return Ok("a person has the conversation; the bot stays quiet");
     }
-    let Some(business_number) = conversation
-        .business_number
-        .as_deref()
-        .and_then(|n| E164::parse(n).ok())
-    else {
-        return Err(Setback::Fail(
-            "the conversation has no business number".into(),
-        ));
-    };
-    let customer = E164::parse(&conversation.customer_address)
-        .map_err(|_| Setback::Fail("the customer's number is not E.164".into()))?;
-    let connection = match sms::find_by_number(db, &state.keyring, &business_number).await {
-        Ok(Some(connection)) if connection.chatbot_id == conversation.chatbot_id => connection,
-        Ok(_) => {
-            return Err(Setback::Fail(
-                "SMS was disconnected before the reply could be sent".into(),
-            ));
-        }
-        Err(error) => {
-            return Err(Setback::Retry(format!(
-                "loading the SMS connection: {error}"
-            )));
-        }
-    };
-    if conversations::is_opted_out(db, business_number.as_str(), customer.as_str()).await? {
+    let route = route(state, conversation).await?;
+    if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
         return Ok("the customer opted out; no reply");
     }
-
-    let existing = message::Entity::find()
-        .filter(message::Column::InReplyTo.eq(inbound.id))
-        .one(db)
-        .await?;
-    let reply = match existing {
-        Some(reply) if reply.twilio_sid.is_some() => return Ok("already sent"),
-        Some(reply) if reply.status == "failed" => return Ok("already failed for good"),
-        Some(reply) => {
-            // An earlier attempt may have reached Twilio without us hearing back: ask before resending.
-            if reconcile(
-                state,
-                &connection.credentials,
-                &business_number,
-                &customer,
-                &reply,
-            )
-            .await?
-            {
-                return Ok("an earlier attempt had gone through");
-            }
-            reply
-        }
+    let reply = match reply {
+        Some(reply) => reply,
         None => {
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
@@ -272,24 +315,111 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
                     Err(error) => return Err(Setback::Retry(error.to_string())),
                 }
             };
-            record_reply(
-                state,
-                &conversation,
+            match conversations::record_reply(
+                db,
+                conversation,
                 inbound.id,
                 &fit(&text, MAX_BODY_CHARS),
             )
-            .await?
+            .await
+            {
+                Ok(reply) => reply,
+                // Another worker recorded this reply first (unique in_reply_to): look at it next try.
+                Err(error) if crate::server::repo::is_unique_violation(&error) => {
+                    return Err(Setback::Retry(
+                        "another worker is answering this message".into(),
+                    ));
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
     };
+    deliver(state, conversation, &route, &reply, true).await
+}
+
+/// Sends an outbound message recorded before its job (a teammate's reply, a notice, a retry).
+async fn send_recorded(
+    state: &AppState,
+    claimed: &job::Model,
+    conversation: &conversation::Model,
+) -> Result<&'static str, Setback> {
+    let db = &state.db;
+    let Some(outbound) = message::Entity::find_by_id(claimed.message_id)
+        .one(db)
+        .await?
+    else {
+        return Err(Setback::Fail("the message to send no longer exists".into()));
+    };
+    let route = route(state, conversation).await?;
+    if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
+        conversations::record_unsent(db, outbound.id, "failed", Some(OPTED_OUT)).await?;
+        return Ok("the customer opted out; not sent");
+    }
+    deliver(state, conversation, &route, &outbound, false).await
+}
+
+/// Twilio's code for a customer who replied STOP.
+const OPTED_OUT: i32 = 21610;
+
+/// Sends a recorded outbound message through Twilio once: an earlier attempt that may have reached
+/// Twilio is looked up first, and the bot's own replies (`automatic`) are re-checked against a
+/// take-over at the moment of sending.
+async fn deliver(
+    state: &AppState,
+    conversation: &conversation::Model,
+    route: &Route,
+    reply: &message::Model,
+    automatic: bool,
+) -> Result<&'static str, Setback> {
+    let db = &state.db;
+    if reply.twilio_sid.is_some() {
+        return Ok("already sent");
+    }
+    if !matches!(reply.status.as_str(), "pending" | "sending") {
+        return Ok("already given up");
+    }
+    // An earlier attempt may have reached Twilio without us hearing back: ask before resending.
+    if reply.status == "sending"
+        && reconcile(
+            state,
+            &route.connection.credentials,
+            &route.from,
+            &route.to,
+            reply,
+        )
+        .await?
+    {
+        return Ok("an earlier attempt had gone through");
+    }
+    if !conversations::claim_send(db, reply.id, automatic).await? {
+        let now = message::Entity::find_by_id(reply.id).one(db).await?;
+        if automatic
+            && now.as_ref().is_some_and(|m| {
+                m.twilio_sid.is_none() && matches!(m.status.as_str(), "pending" | "sending")
+            })
+        {
+            conversations::record_unsent(db, reply.id, "canceled", None).await?;
+            conversations::add_event(
+                db,
+                conversation.workspace_id,
+                conversation.id,
+                None,
+                "The bot's reply was not sent: a person took over the conversation first.",
+            )
+            .await?;
+            return Ok("a person took over; the bot's reply was not sent");
+        }
+        return Ok("already handled");
+    }
 
     let callback = state.config.public_url(STATUS_PATH);
     let started = std::time::Instant::now();
     let sent = state
         .twilio
         .create_message(
-            &connection.credentials,
-            &business_number,
-            &customer,
+            &route.connection.credentials,
+            &route.from,
+            &route.to,
             &reply.body,
             &callback,
         )
@@ -297,35 +427,19 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
     metrics::send_latency(started.elapsed().as_secs_f64());
     match sent {
         Ok(sent) => {
-            message::ActiveModel {
-                id: Unchanged(reply.id),
-                twilio_sid: Set(Some(sent.sid)),
-                status: Set(sent.status),
-                updated_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .update(db)
-            .await?;
+            conversations::record_sent(db, reply.id, &sent.sid, &sent.status).await?;
             Ok("sent")
         }
         Err(error) if error.is_transient() => Err(Setback::Retry(format!("sending: {error}"))),
         Err(error) => {
-            let code = error.code();
-            message::ActiveModel {
-                id: Unchanged(reply.id),
-                status: Set("failed".into()),
-                error_code: Set(code.and_then(|c| i32::try_from(c).ok())),
-                updated_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .update(db)
-            .await?;
-            if code == Some(21610) {
+            let code = error.code().and_then(|c| i32::try_from(c).ok());
+            conversations::record_unsent(db, reply.id, "failed", code).await?;
+            if code == Some(OPTED_OUT) {
                 conversations::mark_opted_out(
                     db,
                     conversation.workspace_id,
-                    business_number.as_str(),
-                    customer.as_str(),
+                    route.from.as_str(),
+                    route.to.as_str(),
                 )
                 .await?;
             }
@@ -335,42 +449,6 @@ async fn answer(state: &AppState, claimed: &job::Model) -> Result<&'static str, 
             };
             Err(Setback::Fail(reason))
         }
-    }
-}
-
-/// Stores the reply before it is sent, so a crash between here and Twilio cannot lose or repeat it.
-async fn record_reply(
-    state: &AppState,
-    conversation: &conversation::Model,
-    inbound_id: Uuid,
-    body: &str,
-) -> Result<message::Model, Setback> {
-    let now = Utc::now();
-    let cost = segments(body);
-    let row = message::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        workspace_id: Set(conversation.workspace_id),
-        conversation_id: Set(conversation.id),
-        direction: Set("outbound".into()),
-        author: Set("bot".into()),
-        body: Set(body.to_owned()),
-        twilio_sid: Set(None),
-        status: Set("pending".into()),
-        error_code: Set(None),
-        segments: Set(i32::try_from(cost.count).unwrap_or(i32::MAX)),
-        encoding: Set(cost.encoding.as_str().into()),
-        attachments_dropped: Set(0),
-        in_reply_to: Set(Some(inbound_id)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    match row.insert(&state.db).await {
-        Ok(row) => Ok(row),
-        // Another worker recorded this reply first (unique in_reply_to): let the next try look at it.
-        Err(error) if crate::server::repo::is_unique_violation(&error) => Err(Setback::Retry(
-            "another worker is answering this message".into(),
-        )),
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -399,23 +477,10 @@ async fn reconcile(
         {
             continue;
         }
-        let known = message::Entity::find()
-            .filter(message::Column::TwilioSid.eq(candidate.sid.as_str()))
-            .one(&state.db)
-            .await?
-            .is_some();
-        if known {
+        if conversations::sid_is_known(&state.db, &candidate.sid).await? {
             continue;
         }
-        message::ActiveModel {
-            id: Unchanged(reply.id),
-            twilio_sid: Set(Some(candidate.sid)),
-            status: Set(candidate.status),
-            updated_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .update(&state.db)
-        .await?;
+        conversations::record_sent(&state.db, reply.id, &candidate.sid, &candidate.status).await?;
         tracing::info!(message_id = %reply.id, "an earlier send had reached Twilio; not resending");
         return Ok(true);
     }

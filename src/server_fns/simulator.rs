@@ -5,6 +5,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// In local mode, a customer phone that is always switched off: replies to it end undelivered.
+pub const UNREACHABLE_CUSTOMER: &str = "+358409990303";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatedMessage {
     /// True for what the customer sent.

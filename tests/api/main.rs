@@ -6,6 +6,7 @@ mod auth;
 mod chatbots;
 mod csrf;
 mod health;
+mod inbox;
 mod leptos_toml;
 mod observability;
 mod operator;

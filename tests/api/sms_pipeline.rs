@@ -20,11 +20,11 @@ const CUSTOMER: &str = "+358501234567";
 /// An OpenAI-compatible chat-completions double: answers "Echo: <last user message>", can fail the
 /// next requests with 500, and keeps every request it got.
 #[derive(Clone, Default)]
-struct Model {
-    requests: Arc<Mutex<Vec<Value>>>,
-    failures: Arc<Mutex<u32>>,
+pub struct Model {
+    pub requests: Arc<Mutex<Vec<Value>>>,
+    pub failures: Arc<Mutex<u32>>,
     /// How long each answer takes.
-    delay: Arc<Mutex<Duration>>,
+    pub delay: Arc<Mutex<Duration>>,
 }
 
 impl Model {
@@ -75,8 +75,8 @@ pub struct Sms {
     pub app: TestApp,
     pub emulator: Emulator,
     pub demo: DemoAccount,
-    model: Model,
-    model_url: String,
+    pub model: Model,
+    pub model_url: String,
 }
 
 /// An app with a chatbot connected to the emulator's demo number, the number's webhook pointed at the
@@ -131,7 +131,7 @@ impl Sms {
             .expect("delivered to the app")
     }
 
-    fn replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+    pub fn replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
         self.emulator
             .messages()
             .into_iter()
@@ -181,7 +181,7 @@ impl Sms {
 }
 
 /// Polls until `check` holds (the worker and callbacks are asynchronous), for at most 10 seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -492,7 +492,7 @@ async fn no_reply_while_a_person_handles_the_conversation(backend: Backend) {
     assert_eq!(sms.text("First").await, StatusCode::OK);
     eventually("the first reply", || async { sms.replies().len() == 1 }).await;
     sms.app
-        .db_execute("UPDATE conversations SET handled_by = 'human'")
+        .db_execute("UPDATE conversations SET status = 'human'")
         .await;
     assert_eq!(sms.text("Second").await, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -517,8 +517,8 @@ async fn a_model_failure_is_retried_with_backoff(backend: Backend) {
 
 async fn a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once(backend: Backend) {
     let sms = connected(backend, &[]).await;
-    // A worker of a crashed instance had claimed the job, recorded the reply, and sent it to Twilio,
-    // then died before it could note the SID.
+    // A worker of a crashed instance had claimed the job, recorded the reply, marked it as being sent
+    // and sent it to Twilio, then died before it could note the SID.
     assert_eq!(sms.text("Crash test").await, StatusCode::OK);
     eventually("the reply sent", || async { sms.replies().len() == 1 }).await;
     eventually("the job done", || async {
@@ -529,7 +529,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once
     })
     .await;
     sms.app
-        .db_execute("UPDATE messages SET twilio_sid = NULL, status = 'pending' WHERE direction = 'outbound'")
+        .db_execute("UPDATE messages SET twilio_sid = NULL, status = 'sending' WHERE direction = 'outbound'")
         .await;
     sms.app
         .db_execute("UPDATE jobs SET state = 'running', lease_until = created_at")

@@ -12,12 +12,21 @@ pub struct Model {
     /// The customer's E.164 number for SMS; a visitor id for the website widget.
     pub customer_address: String,
     pub business_number: Option<String>,
-    /// `open` or `resolved`.
+    /// A `ConversationStatus` by its `as_str` name (`bot`, `needs_human`, `human`, `resolved`).
     pub status: String,
-    /// `bot`, or `human` once an agent took over (the bot then stays quiet).
-    pub handled_by: String,
     pub created_at: DateTimeUtc,
+    /// The last message of any kind; the inbox sorts by it.
     pub last_message_at: DateTimeUtc,
+    /// The teammate who holds the conversation.
+    pub assignee_id: Option<Uuid>,
+    /// A name staff gave the customer.
+    pub customer_name: Option<String>,
+    /// The start of the last message, for the list.
+    pub last_message_preview: String,
+    /// When the customer last wrote; newer than `seen_at` means unread.
+    pub last_inbound_at: Option<DateTimeUtc>,
+    /// When a teammate last opened the conversation.
+    pub seen_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,9 +7,9 @@ pub struct Model {
     pub id: Uuid,
     pub workspace_id: Uuid,
     pub conversation_id: Uuid,
-    /// `inbound` or `outbound`.
+    /// `inbound`, `outbound`, or `event` (a note in the thread, such as "Anna took over").
     pub direction: String,
-    /// `customer`, `bot` or `human`.
+    /// `customer`, `bot`, `human` (a teammate: `author_user_id`) or `system` (automatic notices).
     pub author: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
@@ -25,6 +25,8 @@ pub struct Model {
     pub in_reply_to: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The teammate who wrote it (or did what an event records).
+    pub author_user_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

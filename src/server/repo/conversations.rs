@@ -1,7 +1,9 @@
 //! Conversations, their messages, SMS contacts and reply jobs: what the webhooks write and the worker
-//! reads. Writes that belong together happen in one transaction.
-use super::is_unique_violation;
+//! reads and writes. Writes that belong together happen in one transaction; every message is written
+//! here, so the list's preview and unread marker stay in step with the thread.
+use super::{begin_write, is_unique_violation, now};
 use crate::domain::delivery::status_rank;
+use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
 use crate::server::entities::{conversation, job, message, sms_contact};
 use crate::server::repo::sms::SmsConnection;
@@ -9,27 +11,164 @@ use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, Unchanged,
+    QueryFilter, Set, Statement, Unchanged,
 };
 use uuid::Uuid;
 
 pub const SMS: &str = "sms";
+/// A job that answers an inbound message with the bot (its `message_id` is the inbound message).
+pub const JOB_REPLY: &str = "sms_reply";
+/// A job that sends an outbound message already recorded (a teammate's reply, a notice, a retry).
+pub const JOB_SEND: &str = "sms_send";
+/// Said once to a customer who asks for a person; GSM-7 only, so one segment.
+pub const PERSON_COMING: &str =
+    "Thanks! A person from our team will reply here as soon as they can.";
 
 /// What storing an inbound message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundOutcome {
     /// Stored; a reply job was queued.
     Queued {
+        workspace_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+    },
+    /// Stored; the customer asked for a person: no bot answer, a one-time notice was queued.
+    Escalated {
+        workspace_id: Uuid,
         conversation_id: Uuid,
         message_id: Uuid,
     },
     /// Stored; no reply is due (a keyword, an opted-out customer, or a person handles the conversation).
     StoredWithoutReply {
+        workspace_id: Uuid,
         conversation_id: Uuid,
         message_id: Uuid,
     },
     /// Twilio sent this MessageSid before: nothing new was stored.
     Duplicate,
+}
+
+/// The start of a message as the conversation list shows it: one line, at most 200 characters.
+pub fn preview(body: &str, attachments_dropped: i32) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() && attachments_dropped > 0 {
+        return "Attachment (not delivered to the bot)".to_owned();
+    }
+    line.chars().take(200).collect()
+}
+
+/// A message to store; `write_message` fills in the rest and updates its conversation.
+pub struct NewMessage<'a> {
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    pub direction: &'a str,
+    pub author: &'a str,
+    pub author_user_id: Option<Uuid>,
+    pub body: &'a str,
+    pub twilio_sid: Option<&'a str>,
+    pub status: &'a str,
+    pub attachments_dropped: i32,
+    pub in_reply_to: Option<Uuid>,
+}
+
+/// Inserts a message and moves its conversation's activity time, preview and (for a customer's
+/// message) unread marker. Events move only the activity time.
+pub async fn write_message(
+    db: &impl ConnectionTrait,
+    new: NewMessage<'_>,
+) -> Result<message::Model, DbErr> {
+    let at = now();
+    let cost = segments(new.body);
+    let event = new.direction == "event";
+    let row = message::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        workspace_id: Set(new.workspace_id),
+        conversation_id: Set(new.conversation_id),
+        direction: Set(new.direction.to_owned()),
+        author: Set(new.author.to_owned()),
+        author_user_id: Set(new.author_user_id),
+        body: Set(new.body.to_owned()),
+        twilio_sid: Set(new.twilio_sid.map(str::to_owned)),
+        status: Set(new.status.to_owned()),
+        error_code: Set(None),
+        segments: Set(if event {
+            0
+        } else {
+            i32::try_from(cost.count).unwrap_or(i32::MAX)
+        }),
+        encoding: Set(cost.encoding.as_str().into()),
+        attachments_dropped: Set(new.attachments_dropped),
+        in_reply_to: Set(new.in_reply_to),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    let mut touch = conversation::ActiveModel {
+        id: Unchanged(new.conversation_id),
+        last_message_at: Set(at),
+        ..Default::default()
+    };
+    if !event {
+        touch.last_message_preview = Set(preview(new.body, new.attachments_dropped));
+    }
+    if new.direction == "inbound" {
+        touch.last_inbound_at = Set(Some(at));
+    }
+    touch.update(db).await?;
+    Ok(row)
+}
+
+/// A note in a conversation's thread ("Anna took over"), by `user_id` when a teammate did it.
+pub async fn add_event(
+    db: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    user_id: Option<Uuid>,
+    text: &str,
+) -> Result<message::Model, DbErr> {
+    write_message(
+        db,
+        NewMessage {
+            workspace_id,
+            conversation_id,
+            direction: "event",
+            author: if user_id.is_some() { "human" } else { "system" },
+            author_user_id: user_id,
+            body: text,
+            twilio_sid: None,
+            status: "recorded",
+            attachments_dropped: 0,
+            in_reply_to: None,
+        },
+    )
+    .await
+}
+
+async fn queue_job(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    conversation_id: Uuid,
+    message_id: Uuid,
+) -> Result<(), DbErr> {
+    let at = now();
+    job::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        kind: Set(kind.to_owned()),
+        conversation_id: Set(conversation_id),
+        message_id: Set(message_id),
+        state: Set("queued".into()),
+        attempts: Set(0),
+        run_at: Set(at),
+        lease_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
 }
 
 /// Stores an inbound SMS: the contact (with any opt-out keyword), the conversation (found, reopened or
@@ -66,7 +205,7 @@ async fn record_inbound_once(
     connection: &SmsConnection,
     inbound: &InboundSms,
 ) -> Result<InboundOutcome, DbErr> {
-    let txn = super::begin_write(db).await?;
+    let txn = begin_write(db).await?;
     if message::Entity::find()
         .filter(message::Column::TwilioSid.eq(inbound.message_sid.as_str()))
         .one(&*txn)
@@ -75,9 +214,9 @@ async fn record_inbound_once(
     {
         return Ok(InboundOutcome::Duplicate);
     }
-    let now = Utc::now();
     let keyword = keyword(&inbound.body);
     let opted_out = upsert_contact(&*txn, connection, inbound, keyword.as_ref()).await?;
+    let wants_person = keyword.is_none() && wants_a_person(&inbound.body);
 
     let existing = conversation::Entity::find()
         .filter(conversation::Column::ChatbotId.eq(connection.chatbot_id))
@@ -85,21 +224,17 @@ async fn record_inbound_once(
         .filter(conversation::Column::CustomerAddress.eq(inbound.from.as_str()))
         .one(&*txn)
         .await?;
-    let (conversation_id, handled_by_human) = match existing {
-        Some(found) => {
-            let human = found.handled_by == "human";
-            conversation::ActiveModel {
-                id: Unchanged(found.id),
-                status: Set("open".into()),
-                last_message_at: Set(now),
-                ..Default::default()
-            }
-            .update(&*txn)
-            .await?;
-            (found.id, human)
-        }
+    let (conversation_id, before) = match existing {
+        Some(found) => (
+            found.id,
+            found
+                .status
+                .parse::<ConversationStatus>()
+                .unwrap_or(ConversationStatus::Bot),
+        ),
         None => {
             let id = Uuid::new_v4();
+            let at = now();
             conversation::ActiveModel {
                 id: Set(id),
                 workspace_id: Set(connection.workspace_id),
@@ -107,69 +242,100 @@ async fn record_inbound_once(
                 channel: Set(SMS.into()),
                 customer_address: Set(inbound.from.as_str().to_owned()),
                 business_number: Set(Some(connection.phone_number.as_str().to_owned())),
-                status: Set("open".into()),
-                handled_by: Set("bot".into()),
-                created_at: Set(now),
-                last_message_at: Set(now),
+                status: Set(ConversationStatus::Bot.as_str().into()),
+                created_at: Set(at),
+                last_message_at: Set(at),
+                assignee_id: Set(None),
+                customer_name: Set(None),
+                last_message_preview: Set(String::new()),
+                last_inbound_at: Set(None),
+                seen_at: Set(None),
             }
             .insert(&*txn)
             .await?;
-            (id, false)
+            (id, ConversationStatus::Bot)
         }
     };
-
-    let message_id = Uuid::new_v4();
-    let cost = segments(&inbound.body);
-    message::ActiveModel {
-        id: Set(message_id),
-        workspace_id: Set(connection.workspace_id),
-        conversation_id: Set(conversation_id),
-        direction: Set("inbound".into()),
-        author: Set("customer".into()),
-        body: Set(inbound.body.clone()),
-        twilio_sid: Set(Some(inbound.message_sid.as_str().to_owned())),
-        status: Set("received".into()),
-        error_code: Set(None),
-        segments: Set(i32::try_from(cost.count).unwrap_or(i32::MAX)),
-        encoding: Set(cost.encoding.as_str().into()),
-        attachments_dropped: Set(i32::try_from(inbound.media_count).unwrap_or(i32::MAX)),
-        in_reply_to: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&*txn)
-    .await?;
-
-    let reply_due = keyword.is_none() && !opted_out && !handled_by_human;
-    if reply_due {
-        job::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            kind: Set("sms_reply".into()),
-            conversation_id: Set(conversation_id),
-            message_id: Set(message_id),
-            state: Set("queued".into()),
-            attempts: Set(0),
-            run_at: Set(now),
-            lease_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
+    let after = before.after_customer_message(wants_person);
+    if after != before {
+        let mut update = conversation::ActiveModel {
+            id: Unchanged(conversation_id),
+            status: Set(after.as_str().to_owned()),
+            ..Default::default()
+        };
+        if before == ConversationStatus::Resolved {
+            update.assignee_id = Set(None);
         }
-        .insert(&*txn)
-        .await?;
+        update.update(&*txn).await?;
     }
-    txn.commit().await?;
-    Ok(if reply_due {
+
+    let message = write_message(
+        &*txn,
+        NewMessage {
+            workspace_id: connection.workspace_id,
+            conversation_id,
+            direction: "inbound",
+            author: "customer",
+            author_user_id: None,
+            body: &inbound.body,
+            twilio_sid: Some(inbound.message_sid.as_str()),
+            status: "received",
+            attachments_dropped: i32::try_from(inbound.media_count).unwrap_or(i32::MAX),
+            in_reply_to: None,
+        },
+    )
+    .await?;
+    let (workspace_id, message_id) = (connection.workspace_id, message.id);
+
+    let may_text = keyword.is_none() && !opted_out;
+    let outcome = if may_text && !after.silences_bot() {
+        queue_job(&*txn, JOB_REPLY, conversation_id, message_id).await?;
         InboundOutcome::Queued {
+            workspace_id,
+            conversation_id,
+            message_id,
+        }
+    } else if may_text && wants_person && !before.silences_bot() {
+        // Told once: only on the way into "needs a person".
+        add_event(
+            &*txn,
+            workspace_id,
+            conversation_id,
+            None,
+            "The customer asked for a person: the bot stepped aside.",
+        )
+        .await?;
+        let notice = write_message(
+            &*txn,
+            NewMessage {
+                workspace_id,
+                conversation_id,
+                direction: "outbound",
+                author: "system",
+                author_user_id: None,
+                body: PERSON_COMING,
+                twilio_sid: None,
+                status: "pending",
+                attachments_dropped: 0,
+                in_reply_to: Some(message_id),
+            },
+        )
+        .await?;
+        queue_job(&*txn, JOB_SEND, conversation_id, notice.id).await?;
+        InboundOutcome::Escalated {
+            workspace_id,
             conversation_id,
             message_id,
         }
     } else {
         InboundOutcome::StoredWithoutReply {
+            workspace_id,
             conversation_id,
             message_id,
         }
-    })
+    };
+    txn.commit().await?;
+    Ok(outcome)
 }
 
 /// Records the customer on this business number and any keyword they sent; returns whether they are
@@ -308,4 +474,156 @@ pub async fn apply_status(
         .await?;
     }
     Ok(Some(found))
+}
+
+/// A bot reply to `inbound_id`, stored before it is sent so a crash cannot lose or repeat it. A
+/// unique violation means another worker recorded it first.
+pub async fn record_reply(
+    db: &DatabaseConnection,
+    conversation: &conversation::Model,
+    inbound_id: Uuid,
+    body: &str,
+) -> Result<message::Model, DbErr> {
+    let txn = begin_write(db).await?;
+    let reply = write_message(
+        &*txn,
+        NewMessage {
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            direction: "outbound",
+            author: "bot",
+            author_user_id: None,
+            body,
+            twilio_sid: None,
+            status: "pending",
+            attachments_dropped: 0,
+            in_reply_to: Some(inbound_id),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reply)
+}
+
+/// Records an outbound message a person (or a retry) sends and queues its delivery, in one
+/// transaction; the worker sends it through the same path as the bot's replies.
+pub async fn queue_outbound(
+    db: &impl ConnectionTrait,
+    conversation: &conversation::Model,
+    author: &str,
+    author_user_id: Option<Uuid>,
+    body: &str,
+) -> Result<message::Model, DbErr> {
+    let message = write_message(
+        db,
+        NewMessage {
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            direction: "outbound",
+            author,
+            author_user_id,
+            body,
+            twilio_sid: None,
+            status: "pending",
+            attachments_dropped: 0,
+            in_reply_to: None,
+        },
+    )
+    .await?;
+    queue_job(db, JOB_SEND, conversation.id, message.id).await?;
+    Ok(message)
+}
+
+/// Marks a recorded outbound message as being sent now, if it still may be: it is not sent or given
+/// up yet, and for the bot's own replies (`automatic`) no person wants or holds the conversation.
+/// This is the send-time check of a take-over: whichever commits first wins, so a reply is either
+/// on its way before the take-over or never sent. Returns whether the caller may send.
+pub async fn claim_send(
+    db: &DatabaseConnection,
+    message_id: Uuid,
+    automatic: bool,
+) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let p = super::Placeholders::new(backend);
+    let mut sql = format!(
+        "UPDATE messages SET status = 'sending', updated_at = {} \
+         WHERE id = {} AND twilio_sid IS NULL AND status IN ('pending', 'sending')",
+        p.at(1),
+        p.at(2)
+    );
+    if automatic {
+        sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = messages.conversation_id \
+               AND c.status IN ('needs_human', 'human'))",
+        );
+    }
+    let _gate = super::write_gate(db).await;
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now().into(), message_id.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Twilio accepted an outbound message: its SID and first status.
+pub async fn record_sent(
+    db: &DatabaseConnection,
+    message_id: Uuid,
+    sid: &str,
+    status: &str,
+) -> Result<(), DbErr> {
+    message::ActiveModel {
+        id: Unchanged(message_id),
+        twilio_sid: Set(Some(sid.to_owned())),
+        status: Set(status.to_owned()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+/// An outbound message ends without reaching the customer: `failed` (with Twilio's code when it
+/// gave one) or `canceled` (never sent).
+pub async fn record_unsent(
+    db: &DatabaseConnection,
+    message_id: Uuid,
+    status: &str,
+    error_code: Option<i32>,
+) -> Result<(), DbErr> {
+    message::ActiveModel {
+        id: Unchanged(message_id),
+        status: Set(status.to_owned()),
+        error_code: Set(error_code),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+/// Whether Twilio already knows this SID as one of our messages.
+pub async fn sid_is_known(db: &DatabaseConnection, sid: &str) -> Result<bool, DbErr> {
+    Ok(message::Entity::find()
+        .filter(message::Column::TwilioSid.eq(sid))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The bot's reply to an inbound message, if one was recorded.
+pub async fn reply_to(
+    db: &DatabaseConnection,
+    inbound_id: Uuid,
+) -> Result<Option<message::Model>, DbErr> {
+    message::Entity::find()
+        .filter(message::Column::InReplyTo.eq(inbound_id))
+        .filter(message::Column::Author.eq("bot"))
+        .one(db)
+        .await
 }

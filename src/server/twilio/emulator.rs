@@ -34,6 +34,10 @@ pub const DEMO_SMS_NUMBER: &str = "+358401234567";
 /// A second demo number that cannot send or receive SMS (a Helsinki landline), for "not SMS-capable" paths.
 pub const DEMO_VOICE_ONLY_NUMBER: &str = "+358912345678";
 
+/// A customer's phone that is always switched off: texts to it end `undelivered` with Twilio's 30003,
+/// so the inbox's failure reasons can be seen locally (text the demo number from it in the simulator).
+pub use crate::server_fns::simulator::UNREACHABLE_CUSTOMER as DEMO_UNREACHABLE_CUSTOMER;
+
 /// A demo account that is always down: every request with it answers 503 (Twilio error 20500), so the
 /// "Couldn't reach Twilio right now" path can be seen and tested locally. Any 32-character token.
 pub const DEMO_OUTAGE_ACCOUNT_SID: &str = "ACfa11fa11fa11fa11fa11fa11fa11fa11";
@@ -351,6 +355,10 @@ impl Emulator {
             AccountStatus::Active,
         );
         self.add_outage_account(DEMO_OUTAGE_ACCOUNT_SID);
+        self.set_delivery_outcome(
+            &E164::parse(DEMO_UNREACHABLE_CUSTOMER).expect(parse),
+            DeliveryOutcome::Undelivered(30003),
+        );
         let sms_number_sid = self.add_number(&account_sid, &sms_number, true);
         let voice_only_number_sid = self.add_number(&account_sid, &voice_only_number, false);
         DemoAccount {

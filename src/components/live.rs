@@ -1,0 +1,178 @@
+//! Live updates in the browser: one server-sent event stream per signed-in page, shared through
+//! context. Pages read `LiveUpdates` and refetch when something they show changed. The stream
+//! reconnects by itself after a server restart or a network blip, and a reconnect counts as "all
+//! changed", since events may have been missed meanwhile.
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// The last change the stream reported: a counter that only grows, and the conversation that changed
+/// (`None`: anything may have changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Change {
+    pub seq: u64,
+    pub conversation: Option<Uuid>,
+}
+
+/// Whether the page is receiving live updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveStatus {
+    Connecting,
+    Live,
+    Reconnecting,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LiveUpdates {
+    pub change: RwSignal<Change>,
+    pub status: RwSignal<LiveStatus>,
+}
+
+impl LiveUpdates {
+    /// Counts every change (for lists and counters).
+    pub fn any(self) -> Memo<u64> {
+        Memo::new(move |_| self.change.get().seq)
+    }
+
+    /// Counts the changes that may concern one conversation.
+    pub fn of(self, conversation: Signal<Option<Uuid>>) -> Memo<u64> {
+        Memo::new(move |previous: Option<&u64>| {
+            let change = self.change.get();
+            let mine = conversation.get();
+            match (previous, change.conversation) {
+                (Some(previous), Some(changed)) if Some(changed) != mine => *previous,
+                _ => change.seq,
+            }
+        })
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn record(self, conversation: Option<Uuid>) {
+        self.change.update(|change| {
+            change.seq += 1;
+            change.conversation = conversation;
+        });
+    }
+}
+
+/// The page's live updates, or a quiet stand-in outside the signed-in frame.
+pub fn use_live() -> LiveUpdates {
+    use_context::<LiveUpdates>().unwrap_or_else(|| LiveUpdates {
+        change: RwSignal::new(Change::default()),
+        status: RwSignal::new(LiveStatus::Connecting),
+    })
+}
+
+/// Opens the stream (in the browser) and provides `LiveUpdates` to the pages below.
+pub fn provide_live_updates() -> LiveUpdates {
+    let live = LiveUpdates {
+        change: RwSignal::new(Change::default()),
+        status: RwSignal::new(LiveStatus::Connecting),
+    };
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| browser::connect(live, 0));
+    live
+}
+
+/// A small line that says whether updates arrive by themselves.
+#[component]
+pub fn LiveBadge() -> impl IntoView {
+    let live = use_live();
+    view! {
+        <p class="flex items-center gap-1.5 text-xs text-slate-600" role="status" data-testid="live-status">
+            <span
+                aria-hidden="true"
+                class=move || match live.status.get() {
+                    LiveStatus::Live => "inline-block h-2 w-2 rounded-full bg-emerald-600",
+                    _ => "inline-block h-2 w-2 rounded-full bg-amber-500",
+                }
+            ></span>
+            {move || match live.status.get() {
+                LiveStatus::Live => "Live",
+                LiveStatus::Connecting => "Connecting…",
+                LiveStatus::Reconnecting => "Reconnecting…",
+            }}
+        </p>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::{LiveStatus, LiveUpdates};
+    use crate::server_fns::inbox::EVENTS_PATH;
+    use leptos::prelude::*;
+    use send_wrapper::SendWrapper;
+    use std::time::Duration;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{EventSource, MessageEvent};
+
+    /// Changes closer together than this are reported as one.
+    const COALESCE: Duration = Duration::from_millis(150);
+
+    pub fn connect(live: LiveUpdates, failures: u32) {
+        let Ok(source) = EventSource::new(EVENTS_PATH) else {
+            retry(live, failures);
+            return;
+        };
+        // A burst of changes (a flood of texts) becomes one refetch.
+        let pending: StoredValue<Option<Option<uuid::Uuid>>, LocalStorage> =
+            StoredValue::new_local(None);
+        let report = move |conversation: Option<uuid::Uuid>| {
+            let first = pending.with_value(Option::is_none);
+            pending.update_value(|p| {
+                *p = Some(match p {
+                    Some(Some(earlier)) if Some(*earlier) == conversation => conversation,
+                    Some(_) => None,
+                    None => conversation,
+                })
+            });
+            if first {
+                set_timeout(
+                    move || {
+                        if let Some(conversation) = pending.try_update_value(Option::take).flatten()
+                        {
+                            live.record(conversation);
+                        }
+                    },
+                    COALESCE,
+                );
+            }
+        };
+        let on_ready = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            live.status.set(LiveStatus::Live);
+            live.record(None);
+        });
+        let on_changed = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let conversation = event
+                .data()
+                .as_string()
+                .and_then(|id| uuid::Uuid::parse_str(&id).ok());
+            report(conversation);
+        });
+        let _ = source.add_event_listener_with_callback("ready", on_ready.as_ref().unchecked_ref());
+        let _ =
+            source.add_event_listener_with_callback("changed", on_changed.as_ref().unchecked_ref());
+        let handle = SendWrapper::new(source.clone());
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            live.status.set(LiveStatus::Reconnecting);
+            // The browser retries by itself unless the stream is closed for good (the server said
+            // no, or could not be reached at all): then start over, a little later each time.
+            if handle.ready_state() == EventSource::CLOSED {
+                handle.close();
+                retry(live, failures + 1);
+            }
+        });
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_ready.forget();
+        on_changed.forget();
+        on_error.forget();
+        let source = SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    }
+
+    fn retry(live: LiveUpdates, failures: u32) {
+        let delay = Duration::from_secs(u64::from(failures.clamp(1, 15)));
+        set_timeout(move || connect(live, failures), delay);
+    }
+}
