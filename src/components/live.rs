@@ -62,16 +62,34 @@ pub fn use_live() -> LiveUpdates {
     })
 }
 
-/// Opens the stream (in the browser) and provides `LiveUpdates` to the pages below.
+/// Provides `LiveUpdates` to the pages below. Call it in a route's component itself (not inside a
+/// `Suspense`), so that nested routes see it too.
 pub fn provide_live_updates() -> LiveUpdates {
     let live = LiveUpdates {
         change: RwSignal::new(Change::default()),
         status: RwSignal::new(LiveStatus::Connecting),
     };
     provide_context(live);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| browser::connect(live, 0));
     live
+}
+
+/// Opens the stream (in the browser) for as long as the calling component lives.
+pub fn connect_live_updates(live: LiveUpdates) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Not before the page has hydrated: the stream's first event makes the page refetch, and a
+        // refetch while a Suspense below is still hydrating breaks hydration. The refetch then
+        // covers whatever changed since the page was rendered.
+        let later = stopped.clone();
+        set_timeout(
+            move || browser::connect(live, 0, later),
+            std::time::Duration::from_millis(800),
+        );
+        on_cleanup(move || stopped.store(true, std::sync::atomic::Ordering::Relaxed));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = live;
 }
 
 /// A small line that says whether updates arrive by themselves.
@@ -102,6 +120,8 @@ mod browser {
     use crate::server_fns::inbox::EVENTS_PATH;
     use leptos::prelude::*;
     use send_wrapper::SendWrapper;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -110,9 +130,12 @@ mod browser {
     /// Changes closer together than this are reported as one.
     const COALESCE: Duration = Duration::from_millis(150);
 
-    pub fn connect(live: LiveUpdates, failures: u32) {
+    pub fn connect(live: LiveUpdates, failures: u32, stopped: Arc<AtomicBool>) {
+        if stopped.load(Ordering::Relaxed) {
+            return;
+        }
         let Ok(source) = EventSource::new(EVENTS_PATH) else {
-            retry(live, failures);
+            retry(live, failures, stopped);
             return;
         };
         // A burst of changes (a flood of texts) becomes one refetch.
@@ -154,15 +177,21 @@ mod browser {
         let _ =
             source.add_event_listener_with_callback("changed", on_changed.as_ref().unchecked_ref());
         let handle = SendWrapper::new(source.clone());
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-            live.status.set(LiveStatus::Reconnecting);
-            // The browser retries by itself unless the stream is closed for good (the server said
-            // no, or could not be reached at all): then start over, a little later each time.
-            if handle.ready_state() == EventSource::CLOSED {
-                handle.close();
-                retry(live, failures + 1);
-            }
-        });
+        let on_error = {
+            let stopped = stopped.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+                if stopped.load(Ordering::Relaxed) {
+                    handle.close();
+                    return;
+                }
+                live.status.set(LiveStatus::Reconnecting);
+                // The browser retries by itself unless the stream is closed for good (the server
+                // said no, or could not be reached at all): then start over, later each time.
+                if handle.ready_state() == EventSource::CLOSED {
+                    retry(live, failures + 1, stopped.clone());
+                }
+            })
+        };
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_ready.forget();
         on_changed.forget();
@@ -171,8 +200,8 @@ mod browser {
         on_cleanup(move || source.close());
     }
 
-    fn retry(live: LiveUpdates, failures: u32) {
+    fn retry(live: LiveUpdates, failures: u32, stopped: Arc<AtomicBool>) {
         let delay = Duration::from_secs(u64::from(failures.clamp(1, 15)));
-        set_timeout(move || connect(live, failures), delay);
+        set_timeout(move || connect(live, failures, stopped), delay);
     }
 }

@@ -28,6 +28,18 @@ pub fn ConversationPage() -> impl IntoView {
     let reply = ServerAction::<InboxReply>::new();
     let retry = ServerAction::<InboxRetry>::new();
     let rename = ServerAction::<InboxRename>::new();
+    // What a teammate is typing outlives the refetches that live updates cause; a sent reply or
+    // another conversation starts it over.
+    let draft = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        id.track();
+        draft.set(String::new());
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = reply.value().get() {
+            draft.set(String::new());
+        }
+    });
     let view = Resource::new_blocking(
         move || {
             (
@@ -51,7 +63,7 @@ pub fn ConversationPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view.await {
                     Ok(conversation) => view! {
-                        <Conversation conversation act reply retry rename/>
+                        <Conversation conversation act reply retry rename draft/>
                     }.into_any(),
                     Err(error) => view! {
                         <Title text="Not found"/>
@@ -71,6 +83,7 @@ fn Conversation(
     reply: ServerAction<InboxReply>,
     retry: ServerAction<InboxRetry>,
     rename: ServerAction<InboxRename>,
+    draft: RwSignal<String>,
 ) -> impl IntoView {
     let ConversationView {
         id,
@@ -160,7 +173,7 @@ fn Conversation(
             </header>
             <Thread id messages earlier_cursor retry/>
             <FormError error=retry_error/>
-            <ComposerForm id composer status reply/>
+            <ComposerForm id composer status reply body=draft/>
         </article>
     }
 }
@@ -336,17 +349,11 @@ fn ComposerForm(
     composer: Composer,
     status: ConversationStatus,
     reply: ServerAction<InboxReply>,
+    body: RwSignal<String>,
 ) -> impl IntoView {
-    let body = RwSignal::new(String::new());
     let error = action_error(reply);
     let body_error = field_error(error, "body");
     let pending = reply.pending();
-    // A sent reply empties the box.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = reply.value().get() {
-            body.set(String::new());
-        }
-    });
     let closed = match &composer {
         Composer::Open => None,
         Composer::Closed(reason) => Some(reason.clone()),
@@ -403,7 +410,7 @@ fn ComposerForm(
                     body_error.get()
                 }}
             </p>
-            <FormError error=Signal::derive(move || error.get().filter(|e| e.for_field("body").is_none()))/>
+            <FormError error/>
             <button
                 type="submit"
                 class=format!("{BUTTON_PRIMARY} mt-2")

@@ -1,5 +1,5 @@
 //! The signed-in frame: left navigation, who is signed in, and the page in the middle.
-use crate::components::live::provide_live_updates;
+use crate::components::live::{LiveUpdates, connect_live_updates, provide_live_updates};
 use crate::components::{ErrorPanel, Loading};
 use crate::server_fns::auth::{SignOut, Viewer, current_viewer};
 use crate::server_fns::inbox::inbox_counts;
@@ -10,11 +10,13 @@ use leptos_router::components::{A, Outlet, Redirect};
 pub fn DashboardLayout() -> impl IntoView {
     // Blocking, so a signed-out visitor gets a real 302 to /login before any HTML is sent.
     let viewer = Resource::new_blocking(|| (), |_| current_viewer());
+    // Here, outside the Suspense, so the nested routes' pages see it.
+    let live = provide_live_updates();
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match viewer.await {
-                    Ok(Some(viewer)) => view! { <Frame viewer/> }.into_any(),
+                    Ok(Some(viewer)) => view! { <Frame viewer live/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <main class="p-6"><ErrorPanel error/></main> }.into_any(),
                 }
@@ -24,9 +26,10 @@ pub fn DashboardLayout() -> impl IntoView {
 }
 
 #[component]
-fn Frame(viewer: Viewer) -> impl IntoView {
+fn Frame(viewer: Viewer, live: LiveUpdates) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let live = provide_live_updates().any();
+    connect_live_updates(live);
+    let live = live.any();
     let counts = Resource::new(move || live.get(), |_| inbox_counts());
     let nav_link = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-800";
     view! {

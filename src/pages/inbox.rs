@@ -4,6 +4,7 @@ use crate::components::live::{LiveBadge, use_live};
 use crate::components::time::LocalTime;
 use crate::components::{EmptyState, ErrorPanel, Loading, Spinner};
 use crate::domain::inbox::{Channel, ConversationStatus};
+use crate::error::AppError;
 use crate::pages::{BUTTON_SECONDARY, LINK};
 use crate::server_fns::inbox::{FilterChoices, InboxPage, InboxRow, inbox_list, inbox_options};
 use leptos::prelude::*;
@@ -173,6 +174,12 @@ fn ConversationList() -> impl IntoView {
                     Ok(page) => view! {
                         <Rows page filters older older_cursor loading_older load_older/>
                     }.into_any(),
+                    // A search or filter the server refused: say why beside the filters.
+                    Err(AppError::Invalid { message, .. }) => view! {
+                        <p class="mt-4 rounded-md bg-amber-50 p-3 text-sm text-amber-900" role="alert" data-testid="filter-error">
+                            {message}
+                        </p>
+                    }.into_any(),
                     Err(error) => view! { <div class="mt-4"><ErrorPanel error/></div> }.into_any(),
                 }
             })}
@@ -219,6 +226,15 @@ fn Rows(
             .strip_prefix("/inbox/")
             .and_then(|id| Uuid::parse_str(id).ok())
     });
+    // A conversation that moved up since an older page was loaded shows once, at its new place.
+    let on_first: std::collections::HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
+    let older_rows = move || {
+        older
+            .get()
+            .into_iter()
+            .filter(|row| !on_first.contains(&row.id))
+            .collect::<Vec<_>>()
+    };
     let cursor = Signal::derive(move || match older_cursor.get() {
         Some(next) => next,
         None => next_cursor.clone(),
@@ -231,7 +247,7 @@ fn Rows(
             on:keydown=move_focus
         >
             {rows.into_iter().map(|row| view! { <Row row filters current/> }).collect_view()}
-            <For each=move || older.get() key=|row| row.id let(row)>
+            <For each=older_rows key=|row| row.id let(row)>
                 <Row row filters current/>
             </For>
         </ul>
@@ -353,7 +369,7 @@ fn Row(row: InboxRow, filters: Memo<Filters>, current: Memo<Option<Uuid>>) -> im
 #[component]
 fn FilterBar(
     filters: Memo<Filters>,
-    options: Resource<Result<FilterChoices, crate::error::AppError>>,
+    options: Resource<Result<FilterChoices, AppError>>,
 ) -> impl IntoView {
     let navigate = use_navigate();
     let go = Callback::new(move |f: Filters| {

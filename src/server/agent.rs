@@ -80,6 +80,10 @@ pub async fn reply(
     let mut history = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conversation_id))
         .filter(message::Column::CreatedAt.lte(asked.created_at))
+        // Only what the customer and the bot actually exchanged: no notes about the conversation,
+        // no reply that was never sent.
+        .filter(message::Column::Direction.ne("event"))
+        .filter(message::Column::Status.ne("canceled"))
         .order_by_desc(message::Column::CreatedAt)
         .limit(HISTORY)
         .all(&state.db)

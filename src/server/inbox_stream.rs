@@ -32,14 +32,16 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
 }
 
 /// The events one workspace may see: a `ready` first (the page refetches, covering anything missed
-/// while it was disconnected), then `changed` with a conversation id, until the server stops.
+/// while it was disconnected), then `changed` with a conversation id (or `all`), until the server
+/// stops.
 fn stream_for(
     state: &AppState,
     workspace_id: Uuid,
 ) -> impl Stream<Item = Result<Event, Infallible>> + use<> {
     let receiver = state.live.subscribe();
     let live = state.live.clone();
-    let ready = Event::default().event("ready").data("").retry(RETRY);
+    // Browsers drop events without data, so every event carries some.
+    let ready = Event::default().event("ready").data("all").retry(RETRY);
     let changes = stream::unfold((receiver, live), move |(mut receiver, live)| async move {
         loop {
             let received = tokio::select! {
@@ -52,11 +54,11 @@ fn stream_for(
                     conversation_id,
                 }) if changed == workspace_id => Event::default()
                     .event("changed")
-                    .data(conversation_id.map(|id| id.to_string()).unwrap_or_default()),
+                    .data(conversation_id.map_or_else(|| "all".to_owned(), |id| id.to_string())),
                 Ok(LiveEvent::Changed { .. }) => continue,
                 // Missed events: say so, and the page refetches everything.
                 Ok(LiveEvent::Resync) | Err(RecvError::Lagged(_)) => {
-                    Event::default().event("ready").data("")
+                    Event::default().event("ready").data("all")
                 }
                 Err(RecvError::Closed) => return None,
             };

@@ -110,11 +110,50 @@ pub async fn spawn_on_database_with(
     start(database_url, data_dir, extra).await.0
 }
 
+/// An app (on its own database) that stops gracefully when `stop` is sent; `stopped` resolves when
+/// it has.
+pub async fn spawn_stoppable_app(
+    backend: Backend,
+) -> (
+    TestApp,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(backend, data_dir.path()).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (app, address) = build(&database_url, data_dir.path(), &[]).await;
+    let db = app.state().db.clone();
+    let running = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let app = TestApp {
+        address,
+        client: browser(),
+        db,
+        database_url,
+        data_dir,
+        twilio_api_base: None,
+    };
+    (app, stop, running)
+}
+
 async fn start(
     database_url: &str,
     data_dir: &std::path::Path,
     extra: &[(&str, &str)],
 ) -> (String, DatabaseConnection) {
+    let (app, address) = build(database_url, data_dir, extra).await;
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    (address, db)
+}
+
+async fn build(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (Application, String) {
     // The port is chosen before start so PUBLIC_BASE_URL can be the app's real address, as Twilio's
     // signatures cover the URL it calls.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -140,9 +179,7 @@ async fn start(
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr().expect("bound"));
-    let db = app.state().db.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    (address, db)
+    (app, address)
 }
 
 pub fn browser() -> reqwest::Client {

@@ -627,3 +627,20 @@ pub async fn reply_to(
         .one(db)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preview_is_one_line_of_at_most_200_characters() {
+        assert_eq!(preview("Hei!\n\nOnko  auki?", 0), "Hei! Onko auki?");
+        assert_eq!(preview(&"ä".repeat(300), 0).chars().count(), 200);
+    }
+
+    #[test]
+    fn a_picture_without_words_is_named_in_the_preview() {
+        assert_eq!(preview("  ", 2), "Attachment (not delivered to the bot)");
+        assert_eq!(preview("", 0), "");
+    }
+}
