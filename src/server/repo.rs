@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod chatbots;
 pub mod conversations;
 pub mod sms;
+pub mod team;
 
 use sea_orm::{
     DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
