@@ -1,8 +1,9 @@
 //! The HTML document (`shell`) and the router (`App`).
+use crate::pages::dashboard::ManagerLayout;
 use crate::pages::{
     channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
-    dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
-    simulator::SimulatorPage, sms::SmsPage,
+    not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage, simulator::SimulatorPage,
+    sms::SmsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -48,8 +49,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/login") view=SignInPage/>
                 // Async: the whole page is rendered before the status line goes out, so a missing or
-                // foreign chatbot answers a real 404 and a signed-out visitor a real 302.
-                <ParentRoute path=path!("/chatbots") view=DashboardLayout ssr=SsrMode::Async>
+                // foreign chatbot answers a real 404 and a signed-out visitor a real 302. Chatbots and
+                // their integrations are for owners and admins; agents get a 403 page.
+                <ParentRoute path=path!("/chatbots") view=ManagerLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=ChatbotListPage ssr=SsrMode::Async/>
                     <Route path=path!(":id") view=ChatbotSettings ssr=SsrMode::Async/>
                     <Route

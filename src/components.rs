@@ -2,5 +2,5 @@
 pub mod feedback;
 pub mod fields;
 
-pub use feedback::{EmptyState, ErrorPanel, FormError, Loading, Spinner};
+pub use feedback::{EmptyState, ErrorPanel, FormError, Loading, Spinner, error_title};
 pub use fields::{PasswordField, TextAreaField, TextField};

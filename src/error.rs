@@ -13,7 +13,7 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("Please sign in to continue.")]
     Unauthenticated,
-    #[error("Your role in this workspace doesn't allow that. Ask an owner or admin.")]
+    #[error("Your role in this workspace doesn't allow that. Ask an owner of your workspace.")]
     Forbidden,
     #[error("{0}")]
     PlanRequired(String),
