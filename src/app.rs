@@ -1,10 +1,10 @@
 //! The HTML document (`shell`) and the router (`App`).
-use crate::pages::dashboard::ManagerLayout;
 use crate::pages::{
     channels::ChannelsPage, chatbot::ChatbotSettings, chatbots::ChatbotListPage,
-    not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage, simulator::SimulatorPage,
-    sms::SmsPage,
+    dashboard::DashboardLayout, not_found::NotFound, sign_in::SignInPage, sign_up::SignUpPage,
+    simulator::SimulatorPage, sms::SmsPage,
 };
+use crate::pages::{dashboard::ManagerLayout, invite::InvitePage, team::TeamPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/chatbots"/> }/>
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/login") view=SignInPage/>
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 // Async: the whole page is rendered before the status line goes out, so a missing or
                 // foreign chatbot answers a real 404 and a signed-out visitor a real 302. Chatbots and
                 // their integrations are for owners and admins; agents get a 403 page.
@@ -61,6 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms") view=SmsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms/simulator") view=SimulatorPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("/team") view=DashboardLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=TeamPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

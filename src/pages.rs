@@ -3,11 +3,13 @@ pub mod channels;
 pub mod chatbot;
 pub mod chatbots;
 pub mod dashboard;
+pub mod invite;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
 pub mod simulator;
 pub mod sms;
+pub mod team;
 
 use crate::error::AppError;
 use leptos::prelude::*;

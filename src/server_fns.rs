@@ -5,3 +5,4 @@ pub mod auth;
 pub mod chatbots;
 pub mod simulator;
 pub mod sms;
+pub mod team;

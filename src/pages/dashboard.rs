@@ -79,6 +79,9 @@ fn Frame(viewer: Viewer, allowed: bool) -> impl IntoView {
                         {viewer.role.can_manage().then(|| view! {
                             <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
                         }.into_any())}
+                        {viewer.role.can_manage_team().then(|| view! {
+                            <li><A href="/team" attr:class=nav_link>"Team"</A></li>
+                        }.into_any())}
                     </ul>
                 </nav>
                 <div class="hidden border-t border-slate-200 px-4 py-4 text-sm md:block">
