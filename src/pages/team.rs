@@ -216,9 +216,8 @@ fn Confirmable(
                     class=BUTTON_SECONDARY
                     on:click=move |_| confirming.set(true)
                 >
-                    {verb}
-                    <span class="sr-only">" " {subject.get_value()}</span>
-                    "…"
+                    // One flex item, so the button's gap does not split "Remove…".
+                    <span>{verb} <span class="sr-only">" " {subject.get_value()}</span> "…"</span>
                 </button>
             }
         >
