@@ -12,6 +12,11 @@ use crate::pages::{
     simulator::SimulatorPage,
     sms::SmsPage,
 };
+use crate::pages::{
+    dashboard::{Home, ManagerLayout},
+    invite::InvitePage,
+    team::TeamPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -52,12 +57,14 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| if title.is_empty() { "Viesti".to_owned() } else { format!("{title} · Viesti") }/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=|| view! { <Redirect path="/chatbots"/> }/>
+                <Route path=path!("/") view=Home ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=SignUpPage/>
                 <Route path=path!("/login") view=SignInPage/>
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 // Async: the whole page is rendered before the status line goes out, so a missing or
-                // foreign chatbot answers a real 404 and a signed-out visitor a real 302.
-                <ParentRoute path=path!("/chatbots") view=DashboardLayout ssr=SsrMode::Async>
+                // foreign chatbot answers a real 404 and a signed-out visitor a real 302. Chatbots and
+                // their integrations are for owners and admins; agents get a 403 page.
+                <ParentRoute path=path!("/chatbots") view=ManagerLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=ChatbotListPage ssr=SsrMode::Async/>
                     <Route path=path!(":id") view=ChatbotSettings ssr=SsrMode::Async/>
                     <Route
@@ -73,6 +80,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=NoConversationOpen ssr=SsrMode::Async/>
                         <Route path=path!(":id") view=ConversationPage ssr=SsrMode::Async/>
                     </ParentRoute>
+                </ParentRoute>
+                <ParentRoute path=path!("/team") view=DashboardLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=TeamPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -3,11 +3,13 @@ mod account;
 mod chatbot;
 pub mod delivery;
 pub mod inbox;
+mod invite;
 pub mod sms_text;
 mod twilio;
 
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};
+pub use invite::{InviteProblem, InviteToken};
 pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid, is_sid};
 
 /// Why a value was refused, in words for the person who typed it.

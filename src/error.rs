@@ -13,7 +13,7 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("Please sign in to continue.")]
     Unauthenticated,
-    #[error("Your role in this workspace doesn't allow that. Ask an owner or admin.")]
+    #[error("Your role in this workspace doesn't allow that. Ask an owner of your workspace.")]
     Forbidden,
     #[error("{0}")]
     PlanRequired(String),
@@ -24,6 +24,9 @@ pub enum AppError {
     /// Connecting a Twilio account failed its live check with Twilio.
     #[error("{}", .0.headline())]
     Probe(ProbeFailure),
+    /// An invite link that cannot be used, and why.
+    #[error("{0}")]
+    Invite(crate::domain::InviteProblem),
     #[error("Too many attempts. Please wait a minute and try again.")]
     RateLimited,
     #[error("Something went wrong on our side. Please try again in a moment.")]
@@ -126,6 +129,8 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Probe(ProbeFailure::TwilioUnreachable) => StatusCode::BAD_GATEWAY,
             Self::Probe(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invite(crate::domain::InviteProblem::Unknown) => StatusCode::NOT_FOUND,
+            Self::Invite(_) => StatusCode::GONE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Request(_) => StatusCode::BAD_REQUEST,

@@ -5,11 +5,13 @@ pub mod chatbots;
 pub mod conversation;
 pub mod dashboard;
 pub mod inbox;
+pub mod invite;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
 pub mod simulator;
 pub mod sms;
+pub mod team;
 
 use crate::error::AppError;
 use leptos::prelude::*;

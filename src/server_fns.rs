@@ -6,3 +6,4 @@ pub mod chatbots;
 pub mod inbox;
 pub mod simulator;
 pub mod sms;
+pub mod team;

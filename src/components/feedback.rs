@@ -35,21 +35,30 @@ pub fn EmptyState(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// A failed load: the error in words, and a way on.
-#[component]
-pub fn ErrorPanel(error: AppError) -> impl IntoView {
-    let title = match error {
+/// The heading (and page title) for a failed load.
+pub fn error_title(error: &AppError) -> &'static str {
+    match error {
         AppError::NotFound => "Not found",
         AppError::Unauthenticated => "Signed out",
         AppError::Forbidden => "Not allowed",
         _ => "Something went wrong",
+    }
+}
+
+/// A failed load: the error in words, and a way on. Whoever is refused a page (an agent on the
+/// chatbots, an admin on the team) can still work the inbox.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let (href, way_on) = match error {
+        AppError::Forbidden => ("/inbox", "Go to the inbox"),
+        _ => ("/chatbots", "Back to your chatbots"),
     };
     view! {
         <div class="rounded-lg border border-red-200 bg-red-50 p-6" role="alert">
-            <h2 class="font-semibold text-red-900">{title}</h2>
+            <h2 class="font-semibold text-red-900">{error_title(&error)}</h2>
             <p class="mt-1 text-sm text-red-800">{error.to_string()}</p>
-            <a class="mt-3 inline-block text-sm font-medium text-red-900 underline" href="/chatbots">
-                "Back to your chatbots"
+            <a class="mt-3 inline-block text-sm font-medium text-red-900 underline" href=href>
+                {way_on}
             </a>
         </div>
     }

@@ -148,8 +148,8 @@ impl FromStr for Plan {
     }
 }
 
-/// A member's role in their workspace. Owners and admins manage chatbots and integrations; agents
-/// work the inbox and see settings read-only.
+/// A member's role in their workspace. Owners do everything, including the team and the plan;
+/// admins manage chatbots, integrations and the inbox; agents work the inbox only and see no settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     Owner,
@@ -159,9 +159,26 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Agent];
+    /// The roles an invite link can grant, the default first; owners are made, not invited.
+    pub const INVITABLE: [Role; 2] = [Role::Agent, Role::Admin];
 
+    /// Chatbots, integrations (SMS settings, the phone simulator): owners and admins.
     pub fn can_manage(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
+    }
+
+    /// The team (invites, roles, removing members): owners only.
+    pub fn can_manage_team(self) -> bool {
+        self == Role::Owner
+    }
+
+    /// Where this role lands after signing in or joining.
+    pub fn home(self) -> &'static str {
+        if self.can_manage() {
+            "/chatbots"
+        } else {
+            "/inbox"
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -273,5 +290,21 @@ mod tests {
         assert!(Role::Owner.can_manage());
         assert!(Role::Admin.can_manage());
         assert!(!Role::Agent.can_manage());
+    }
+
+    #[test]
+    fn only_owners_manage_the_team_and_owners_are_never_invited() {
+        assert!(Role::Owner.can_manage_team());
+        assert!(!Role::Admin.can_manage_team());
+        assert!(!Role::Agent.can_manage_team());
+        assert!(!Role::INVITABLE.contains(&Role::Owner));
+        assert_eq!(Role::INVITABLE[0], Role::Agent, "agent is the default");
+    }
+
+    #[test]
+    fn agents_land_in_the_inbox_and_managers_on_their_chatbots() {
+        assert_eq!(Role::Agent.home(), "/inbox");
+        assert_eq!(Role::Admin.home(), "/chatbots");
+        assert_eq!(Role::Owner.home(), "/chatbots");
     }
 }

@@ -1,5 +1,5 @@
 //! Chatbots → a chatbot → Integrations → Channels: every channel and where it stands.
-use crate::components::{ErrorPanel, Loading};
+use crate::components::{ErrorPanel, Loading, error_title};
 use crate::error::AppError;
 use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::server_fns::chatbots::{ChannelState, get_chatbot, list_channels};
@@ -50,7 +50,7 @@ pub fn ChannelsPage() -> impl IntoView {
                             </ul>
                         </section>
                     }.into_any(),
-                    Err(error) => view! { <Title text="Not found"/><ErrorPanel error/> }.into_any(),
+                    Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
             })}
         </Transition>

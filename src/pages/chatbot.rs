@@ -1,6 +1,8 @@
 //! One chatbot: its settings (name, system prompt), deleting it, and the tabs to its integrations.
 use crate::components::fields::rules;
-use crate::components::{ErrorPanel, FormError, Loading, Spinner, TextAreaField, TextField};
+use crate::components::{
+    ErrorPanel, FormError, Loading, Spinner, TextAreaField, TextField, error_title,
+};
 use crate::domain::SystemPrompt;
 use crate::pages::{BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, action_error, field_error};
 use crate::server_fns::chatbots::{ChatbotDetail, DeleteChatbot, UpdateChatbot, get_chatbot};
@@ -74,7 +76,7 @@ pub fn ChatbotSettings() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(bot) => view! { <Settings bot update/> }.into_any(),
-                    Err(error) => view! { <Title text="Not found"/><ErrorPanel error/> }.into_any(),
+                    Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
             })}
         </Transition>
@@ -86,12 +88,10 @@ fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl Int
     let error = action_error(update);
     let pending = update.pending();
     let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(()))));
-    let editable = bot.editable;
     let ChatbotDetail {
         id,
         name,
         system_prompt,
-        ..
     } = bot;
     let delete_name = name.clone();
     view! {
@@ -99,9 +99,6 @@ fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl Int
         <ChatbotHeader id name=name.clone() current="settings"/>
         <section aria-labelledby="settings-heading" class="mt-6 max-w-2xl rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
             <h2 id="settings-heading" class="text-lg font-semibold">"Settings"</h2>
-            <Show when=move || !editable>
-                <p class="mt-2 text-sm text-slate-600">"You can read these settings; an owner or admin can change them."</p>
-            </Show>
             <ActionForm action=update attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <input type="hidden" name="id" value=id.to_string()/>
                 <TextField
@@ -110,7 +107,6 @@ fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl Int
                     initial=name
                     rule=rules::chatbot_name
                     server_error=field_error(error, "name")
-                    disabled=!editable
                 />
                 <TextAreaField
                     label="System prompt"
@@ -120,25 +116,20 @@ fn Settings(bot: ChatbotDetail, update: ServerAction<UpdateChatbot>) -> impl Int
                     rule=rules::system_prompt
                     server_error=field_error(error, "system_prompt")
                     rows=10
-                    disabled=!editable
                 />
                 <FormError error/>
-                <Show when=move || editable>
-                    <div class="flex items-center gap-3">
-                        <button type="submit" class=BUTTON_PRIMARY disabled=pending>
-                            <Show when=move || pending.get()><Spinner/></Show>
-                            {move || if pending.get() { "Saving…" } else { "Save changes" }}
-                        </button>
-                        <p role="status" aria-live="polite" class="text-sm text-green-800">
-                            {move || saved.get().then_some("Saved.")}
-                        </p>
-                    </div>
-                </Show>
+                <div class="flex items-center gap-3">
+                    <button type="submit" class=BUTTON_PRIMARY disabled=pending>
+                        <Show when=move || pending.get()><Spinner/></Show>
+                        {move || if pending.get() { "Saving…" } else { "Save changes" }}
+                    </button>
+                    <p role="status" aria-live="polite" class="text-sm text-green-800">
+                        {move || saved.get().then_some("Saved.")}
+                    </p>
+                </div>
             </ActionForm>
         </section>
-        <Show when=move || editable>
-            <DeleteChatbotPanel id name=delete_name.clone()/>
-        </Show>
+        <DeleteChatbotPanel id name=delete_name/>
     }
 }
 

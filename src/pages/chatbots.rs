@@ -28,11 +28,7 @@ pub fn ChatbotListPage() -> impl IntoView {
                             {if list.items.is_empty() {
                                 view! {
                                     <EmptyState title="No chatbots yet">
-                                        {if list.can_manage {
-                                            "Create your first one below: give it a name and tell it how to answer."
-                                        } else {
-                                            "An owner or admin of your workspace can create one."
-                                        }}
+                                        "Create your first one below: give it a name and tell it how to answer."
                                     </EmptyState>
                                 }.into_any()
                             } else {
@@ -52,9 +48,7 @@ pub fn ChatbotListPage() -> impl IntoView {
                                     </ul>
                                 }.into_any()
                             }}
-                            <Show when=move || list.can_manage>
-                                <NewChatbotForm create/>
-                            </Show>
+                            <NewChatbotForm create/>
                         </section>
                     }.into_any(),
                     Err(error) => view! { <div class="mt-6"><ErrorPanel error/></div> }.into_any(),

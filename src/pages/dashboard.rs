@@ -1,22 +1,23 @@
 //! The signed-in frame: left navigation, who is signed in, and the page in the middle.
 use crate::components::live::{LiveUpdates, connect_live_updates, provide_live_updates};
 use crate::components::{ErrorPanel, Loading};
+use crate::domain::Role;
+use crate::error::AppError;
 use crate::server_fns::auth::{SignOut, Viewer, current_viewer};
 use crate::server_fns::inbox::inbox_counts;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 
+/// `/`: the member's home (the inbox for agents, the chatbots for owners and admins), or sign-in.
 #[component]
-pub fn DashboardLayout() -> impl IntoView {
-    // Blocking, so a signed-out visitor gets a real 302 to /login before any HTML is sent.
+pub fn Home() -> impl IntoView {
     let viewer = Resource::new_blocking(|| (), |_| current_viewer());
-    // Here, outside the Suspense, so the nested routes' pages see it.
-    let live = provide_live_updates();
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match viewer.await {
-                    Ok(Some(viewer)) => view! { <Frame viewer live/> }.into_any(),
+                    Ok(Some(viewer)) => view! { <Redirect path=viewer.role.home()/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <main class="p-6"><ErrorPanel error/></main> }.into_any(),
                 }
@@ -25,8 +26,56 @@ pub fn DashboardLayout() -> impl IntoView {
     }
 }
 
+/// The frame around pages every member may open.
 #[component]
-fn Frame(viewer: Viewer, live: LiveUpdates) -> impl IntoView {
+pub fn DashboardLayout() -> impl IntoView {
+    view! { <Layout allowed=|_| true/> }
+}
+
+/// The frame around chatbot and integration pages: owners and admins only; agents get a 403 page.
+/// (The server functions behind the pages refuse agents too; this gives the page its status.)
+#[component]
+pub fn ManagerLayout() -> impl IntoView {
+    view! { <Layout allowed=Role::can_manage/> }
+}
+
+#[component]
+fn Layout(allowed: fn(Role) -> bool) -> impl IntoView {
+    // Blocking, so a signed-out visitor gets a real 302 to /login before any HTML is sent.
+    let viewer = Resource::new_blocking(|| (), |_| current_viewer());
+    // Here, outside the Suspense, so the nested routes' pages see it.
+    let live = provide_live_updates();
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => {
+                        let allowed = allowed(viewer.role);
+                        view! { <Frame viewer allowed live/> }.into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! { <main class="p-6"><ErrorPanel error/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What a member sees in place of a page their role may not open, with HTTP 403.
+#[component]
+fn NotAllowed() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(AppError::Forbidden.status());
+    }
+    view! {
+        <Title text="Not allowed"/>
+        <ErrorPanel error=AppError::Forbidden/>
+    }
+}
+
+#[component]
+fn Frame(viewer: Viewer, allowed: bool, live: LiveUpdates) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     connect_live_updates(live);
     let live = live.any();
@@ -42,7 +91,7 @@ fn Frame(viewer: Viewer, live: LiveUpdates) -> impl IntoView {
         <div class="min-h-full md:flex">
             <aside class="border-b border-slate-200 bg-white md:min-h-screen md:w-60 md:shrink-0 md:border-b-0 md:border-r">
                 <div class="flex items-center justify-between gap-4 px-4 py-3 md:block md:py-5">
-                    <a href="/chatbots" class="text-lg font-bold tracking-tight text-indigo-800">"Viesti"</a>
+                    <a href=viewer.role.home() class="text-lg font-bold tracking-tight text-indigo-800">"Viesti"</a>
                     <p class="text-xs text-slate-600 md:mt-1" data-testid="workspace">
                         {viewer.workspace_name.clone()}
                         " · "
@@ -67,7 +116,12 @@ fn Frame(viewer: Viewer, live: LiveUpdates) -> impl IntoView {
                                 </Transition>
                             </A>
                         </li>
-                        <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
+                        {viewer.role.can_manage().then(|| view! {
+                            <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
+                        }.into_any())}
+                        {viewer.role.can_manage_team().then(|| view! {
+                            <li><A href="/team" attr:class=nav_link>"Team"</A></li>
+                        }.into_any())}
                     </ul>
                 </nav>
                 <div class="hidden border-t border-slate-200 px-4 py-4 text-sm md:block">
@@ -84,7 +138,7 @@ fn Frame(viewer: Viewer, live: LiveUpdates) -> impl IntoView {
                 </ActionForm>
             </aside>
             <main id="main" tabindex="-1" class="min-w-0 flex-1 px-4 py-6 sm:px-8 sm:py-8">
-                <Outlet/>
+                {if allowed { view! { <Outlet/> }.into_any() } else { view! { <NotAllowed/> }.into_any() }}
             </main>
         </div>
     }

@@ -52,9 +52,9 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// The centred card that the sign-up and sign-in pages share.
+/// The centred card that the sign-up, sign-in and invite pages share.
 #[component]
-pub fn AuthFrame(heading: &'static str, children: Children) -> impl IntoView {
+pub fn AuthFrame(#[prop(into)] heading: String, children: Children) -> impl IntoView {
     view! {
         <main class="flex min-h-full flex-col justify-center px-4 py-12 sm:px-6">
             <div class="mx-auto w-full max-w-md">

@@ -1,7 +1,9 @@
 //! Chatbots → a chatbot → Integrations → Channels → SMS (Twilio): connect the business's own Twilio
 //! account and number, see the webhook URL to paste into Twilio, edit, disconnect.
 use crate::components::fields::rules;
-use crate::components::{ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField};
+use crate::components::{
+    ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField, error_title,
+};
 use crate::error::AppError;
 use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::pages::{
@@ -45,7 +47,7 @@ pub fn SmsPage() -> impl IntoView {
                     Ok(settings) => view! {
                         <SmsSettingsView settings connect update disconnect disconnected/>
                     }.into_any(),
-                    Err(error) => view! { <Title text="Not found"/><ErrorPanel error/> }.into_any(),
+                    Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
             })}
         </Transition>
@@ -63,25 +65,18 @@ fn SmsSettingsView(
     let SmsSettings {
         chatbot_id,
         chatbot_name,
-        can_manage,
         plan_allows,
         webhook_url,
         connection,
         demo,
     } = settings;
-    let body = match (connection, plan_allows, can_manage) {
-        (Some(connection), ..) => view! {
-            <Connected chatbot_id connection webhook_url can_manage update disconnect local_mode=demo.is_some()/>
+    let body = match (connection, plan_allows) {
+        (Some(connection), _) => view! {
+            <Connected chatbot_id connection webhook_url update disconnect local_mode=demo.is_some()/>
         }
         .into_any(),
-        (None, false, _) => view! { <UpgradeNotice/> }.into_any(),
-        (None, true, true) => view! { <ConnectForm chatbot_id connect demo/> }.into_any(),
-        (None, true, false) => view! {
-            <p class="mt-4 rounded-md bg-slate-100 p-4 text-sm text-slate-700">
-                "SMS isn't connected. An owner or admin of your workspace can connect a Twilio number here."
-            </p>
-        }
-        .into_any(),
+        (None, false) => view! { <UpgradeNotice/> }.into_any(),
+        (None, true) => view! { <ConnectForm chatbot_id connect demo/> }.into_any(),
     };
     view! {
         <Title text=format!("SMS (Twilio) · {chatbot_name}")/>
@@ -194,7 +189,6 @@ fn Connected(
     chatbot_id: Uuid,
     connection: SmsConnectionView,
     webhook_url: String,
-    can_manage: bool,
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
     local_mode: bool,
@@ -238,7 +232,7 @@ fn Connected(
             </dl>
         </div>
 
-        <WebhookPanel chatbot_id webhook_url phone_number check configure can_manage/>
+        <WebhookPanel chatbot_id webhook_url phone_number check configure/>
 
         <Show when=move || local_mode>
             <p class="mt-6 rounded-md bg-indigo-50 p-4 text-sm text-indigo-950">
@@ -248,10 +242,8 @@ fn Connected(
             </p>
         </Show>
 
-        <Show when=move || can_manage>
-            <EditForm chatbot_id friendly_name=friendly_name.clone() update/>
-            <DisconnectPanel chatbot_id disconnect/>
-        </Show>
+        <EditForm chatbot_id friendly_name update/>
+        <DisconnectPanel chatbot_id disconnect/>
     }
 }
 
@@ -262,7 +254,6 @@ fn WebhookPanel(
     phone_number: String,
     check: Resource<Result<WebhookCheck, AppError>>,
     configure: ServerAction<ConfigureSmsWebhook>,
-    can_manage: bool,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let configure_error = action_error(configure);
@@ -344,16 +335,14 @@ fn WebhookPanel(
                     })}
                 </Suspense>
             </div>
-            <Show when=move || can_manage>
-                <ActionForm action=configure attr:class="mt-4">
-                    <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
-                    <button type="submit" class=BUTTON_SECONDARY disabled=configuring>
-                        <Show when=move || configuring.get()><Spinner/></Show>
-                        {move || if configuring.get() { "Configuring Twilio…" } else { "Configure Twilio for me" }}
-                    </button>
-                </ActionForm>
-                <FormError error=configure_error/>
-            </Show>
+            <ActionForm action=configure attr:class="mt-4">
+                <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                <button type="submit" class=BUTTON_SECONDARY disabled=configuring>
+                    <Show when=move || configuring.get()><Spinner/></Show>
+                    {move || if configuring.get() { "Configuring Twilio…" } else { "Configure Twilio for me" }}
+                </button>
+            </ActionForm>
+            <FormError error=configure_error/>
         </div>
     }
 }

@@ -183,6 +183,16 @@ pub async fn require_manager(state: &AppState) -> Result<Member, AppError> {
     }
 }
 
+/// A signed-in owner, who alone manages the team; admins and agents get `Forbidden`.
+pub async fn require_owner(state: &AppState) -> Result<Member, AppError> {
+    let member = require_member(state).await?;
+    if member.role.can_manage_team() {
+        Ok(member)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 /// The peer address of the request being served, for rate limiting.
 pub async fn client_ip() -> Result<IpAddr, AppError> {
     use axum::extract::ConnectInfo;

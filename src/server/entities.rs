@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They never cross the wire: server functions map them to DTOs.
 pub mod chatbot;
 pub mod conversation;
+pub mod invite;
 pub mod job;
 pub mod message;
 pub mod session;

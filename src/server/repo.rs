@@ -5,6 +5,7 @@ pub mod chatbots;
 pub mod conversations;
 pub mod inbox;
 pub mod sms;
+pub mod team;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{

@@ -49,6 +49,31 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         "request",
         request_id = %request_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
     )
+}
+
+/// A request path as it may be logged: an invite link's path is its secret token, so it is cut.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/invite/") {
+        "/invite/[redacted]"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn an_invite_links_token_never_reaches_a_log_line() {
+        let token = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+        assert_eq!(
+            loggable_path(&format!("/invite/{token}")),
+            "/invite/[redacted]"
+        );
+        assert_eq!(loggable_path("/chatbots/1"), "/chatbots/1");
+        assert_eq!(loggable_path("/api/invite_get"), "/api/invite_get");
+    }
 }

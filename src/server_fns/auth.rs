@@ -106,9 +106,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 return Err(wrong());
             }
             let user_id = user_id.ok_or_else(wrong)?;
+            let member = accounts::find_member(&state.db, user_id)
+                .await?
+                .ok_or_else(wrong)?;
             auth::sign_in_session(&auth::session().await?, user_id).await?;
             tracing::info!(%user_id, "signed in");
-            leptos_axum::redirect("/chatbots");
+            leptos_axum::redirect(member.role.home());
             Ok(())
         }
         .await,

@@ -1,4 +1,5 @@
-//! Create, list, rename and delete chatbots, and the state of each chatbot's channels.
+//! Create, list, rename and delete chatbots, and the state of each chatbot's channels. Owners and
+//! admins only: agents work the inbox and get 403 here.
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,11 +11,10 @@ pub struct ChatbotSummary {
     pub name: String,
 }
 
-/// The chatbots of the viewer's workspace and whether the viewer may add more.
+/// The chatbots of the viewer's workspace. Only owners and admins see chatbots at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatbotList {
     pub items: Vec<ChatbotSummary>,
-    pub can_manage: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +22,6 @@ pub struct ChatbotDetail {
     pub id: Uuid,
     pub name: String,
     pub system_prompt: String,
-    /// Whether the viewer may change it (owners and admins).
-    pub editable: bool,
 }
 
 /// Where a channel of a chatbot stands, as the Channels list shows it.
@@ -51,7 +49,7 @@ pub async fn list_chatbots() -> Result<ChatbotList, AppError> {
     state::respond(
         async {
             let state = state::app_state()?;
-            let member = auth::require_member(&state).await?;
+            let member = auth::require_manager(&state).await?;
             let items = chatbots::list(&state.db, member.workspace_id)
                 .await?
                 .into_iter()
@@ -60,10 +58,7 @@ pub async fn list_chatbots() -> Result<ChatbotList, AppError> {
                     name: c.name,
                 })
                 .collect();
-            Ok(ChatbotList {
-                items,
-                can_manage: member.role.can_manage(),
-            })
+            Ok(ChatbotList { items })
         }
         .await,
     )
@@ -76,7 +71,7 @@ pub async fn get_chatbot(id: Uuid) -> Result<ChatbotDetail, AppError> {
     state::respond(
         async {
             let state = state::app_state()?;
-            let member = auth::require_member(&state).await?;
+            let member = auth::require_manager(&state).await?;
             let chatbot = chatbots::find(&state.db, member.workspace_id, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -84,7 +79,6 @@ pub async fn get_chatbot(id: Uuid) -> Result<ChatbotDetail, AppError> {
                 id: chatbot.id,
                 name: chatbot.name,
                 system_prompt: chatbot.system_prompt,
-                editable: member.role.can_manage(),
             })
         }
         .await,
@@ -160,7 +154,7 @@ pub async fn list_channels(chatbot_id: Uuid) -> Result<Vec<ChannelSummary>, AppE
     state::respond(
         async {
             let state = state::app_state()?;
-            let member = auth::require_member(&state).await?;
+            let member = auth::require_manager(&state).await?;
             chatbots::find(&state.db, member.workspace_id, chatbot_id)
                 .await?
                 .ok_or(AppError::NotFound)?;

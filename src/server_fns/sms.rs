@@ -1,4 +1,5 @@
 //! The SMS (Twilio) settings of a chatbot: read, connect, edit, disconnect, configure the webhook.
+//! Owners and admins only; agents get 403.
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,8 +13,6 @@ pub const WEBHOOK_PATH: &str = "/api/webhooks/twilio/sms";
 pub struct SmsSettings {
     pub chatbot_id: Uuid,
     pub chatbot_name: String,
-    /// Owners and admins may change the connection; agents read it.
-    pub can_manage: bool,
     /// False below the Starter plan: the page shows an upgrade notice instead of the form.
     pub plan_allows: bool,
     pub webhook_url: String,

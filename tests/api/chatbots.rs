@@ -8,7 +8,7 @@ async fn an_owner_creates_renames_lists_and_deletes_a_chatbot(backend: Backend) 
     app.sign_up(&unique_email()).await;
     assert_eq!(
         json(app.call("chatbots_list", &[]).await).await,
-        json!({"items": [], "can_manage": true})
+        json!({"items": []})
     );
 
     let created = app
@@ -35,7 +35,7 @@ async fn an_owner_creates_renames_lists_and_deletes_a_chatbot(backend: Backend) 
     let detail = json(app.call("chatbots_get", &[("id", &id)]).await).await;
     assert_eq!(
         detail,
-        json!({"id": id, "name": "Product support", "system_prompt": "Be kind.", "editable": true})
+        json!({"id": id, "name": "Product support", "system_prompt": "Be kind."})
     );
     assert_eq!(
         json(app.call("chatbots_list", &[]).await).await["items"],
@@ -116,20 +116,17 @@ async fn signed_out_callers_are_refused(backend: Backend) {
     }
 }
 
-async fn agents_read_chatbots_but_cannot_change_them(backend: Backend) {
+async fn agents_can_neither_see_nor_change_chatbots(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner_email = unique_email();
     app.sign_up(&owner_email).await;
     let id = app.create_chatbot(&app.client, "Support").await.to_string();
     crate::operator::run_cli(&app, &["set-role", &owner_email, "agent"]).await;
 
-    let list = json(app.call("chatbots_list", &[]).await).await;
-    assert_eq!(list["can_manage"], false);
-    assert_eq!(
-        json(app.call("chatbots_get", &[("id", &id)]).await).await["editable"],
-        false
-    );
     for (endpoint, form) in [
+        ("chatbots_list", vec![]),
+        ("chatbots_get", vec![("id", id.as_str())]),
+        ("chatbots_channels", vec![("chatbot_id", id.as_str())]),
         (
             "chatbots_create",
             vec![("name", "New"), ("system_prompt", "x")],
@@ -146,6 +143,8 @@ async fn agents_read_chatbots_but_cannot_change_them(backend: Backend) {
     ] {
         let response = app.call(endpoint, &form).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{endpoint}");
+        let body = response.text().await.expect("body");
+        assert_eq!(body, r#""Forbidden""#, "{endpoint}");
     }
     assert_eq!(
         app.count("SELECT COUNT(*) FROM chatbots WHERE name = 'Support'")
@@ -191,6 +190,6 @@ on_both_databases!(
     chatbot_fields_are_checked_on_the_server,
     another_workspaces_chatbot_is_not_found_and_untouched,
     signed_out_callers_are_refused,
-    agents_read_chatbots_but_cannot_change_them,
+    agents_can_neither_see_nor_change_chatbots,
     channels_list_sms_and_the_widget_with_their_state_by_plan,
 );

@@ -766,6 +766,42 @@ async fn another_workspace_sees_none_of_it(backend: Backend) {
     assert_eq!(stream.status(), StatusCode::UNAUTHORIZED);
 }
 
+async fn an_agent_works_the_inbox_and_a_removed_agents_conversations_need_a_person_again(
+    backend: Backend,
+) {
+    let sms = connected(backend, &[]).await;
+    sms.text("Hello").await;
+    let id = sms.only_conversation().await;
+    let (agent, email) = crate::team::member(&sms.app, "agent").await;
+    assert_eq!(ids(&sms.list_as(&agent, &[]).await), vec![id.clone()]);
+    let taken = sms
+        .app
+        .call_as(&agent, "inbox_act", &[("id", &id), ("action", "take_over")])
+        .await;
+    assert_eq!(taken.status(), StatusCode::OK);
+    let view = sms.conversation(&id).await;
+    assert_eq!(view["assignee"], email.as_str());
+    assert_eq!(
+        ids(&sms.list(&[("assignee", "none")]).await),
+        Vec::<String>::new()
+    );
+
+    let agent_id = crate::team::member_id(&sms.app, &sms.app.client, &email).await;
+    let removed = sms
+        .app
+        .call("team_remove_member", &[("user_id", &agent_id)])
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let view = sms.conversation(&id).await;
+    assert_eq!(
+        (view["status"].clone(), view["assignee"].clone()),
+        ("NeedsHuman".into(), Value::Null)
+    );
+    assert_eq!(ids(&sms.list(&[("assignee", "none")]).await), vec![id]);
+    let counts = json(sms.app.call("inbox_counts", &[]).await).await;
+    assert_eq!(counts["needs_person"], 1);
+}
+
 async fn the_inbox_pages_render_for_a_member(backend: Backend) {
     let sms = connected(backend, &[]).await;
     sms.text("Page test").await;
@@ -854,12 +890,7 @@ async fn open_live_streams_end_when_the_server_stops_so_browsers_reconnect(backe
     // The stream ends (the browser's EventSource then reconnects by itself) and the server stops,
     // rather than waiting forever for an open stream.
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match stream.chunk().await {
-                Ok(Some(_)) => continue,
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = stream.chunk().await {}
     })
     .await;
     assert!(ended.is_ok(), "the stream was not closed");
@@ -911,6 +942,7 @@ on_both_databases!(
     a_picture_shows_as_an_attachment_the_bot_did_not_get,
     another_workspace_sees_none_of_it,
     the_inbox_pages_render_for_a_member,
+    an_agent_works_the_inbox_and_a_removed_agents_conversations_need_a_person_again,
     live_events_reach_the_workspace_and_no_one_else,
     open_live_streams_end_when_the_server_stops_so_browsers_reconnect,
 );

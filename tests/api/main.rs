@@ -16,4 +16,5 @@ mod simulator;
 mod sms_pipeline;
 mod sms_probe;
 mod sms_settings;
+mod team;
 mod twilio_emulator;

@@ -282,7 +282,7 @@ async fn one_number_serves_one_chatbot_across_all_workspaces(backend: Backend) {
     );
 }
 
-async fn agents_see_the_connection_but_cannot_change_it(backend: Backend) {
+async fn agents_can_neither_see_nor_change_the_connection(backend: Backend) {
     let (app, _emulator, demo) = spawn_app_with_twilio(backend, &[]).await;
     let (email, chatbot) = owner_with_chatbot(&app).await;
     assert_eq!(
@@ -291,10 +291,20 @@ async fn agents_see_the_connection_but_cannot_change_it(backend: Backend) {
     );
     crate::operator::run_cli(&app, &["set-role", &email, "agent"]).await;
 
-    let read = settings(&app, &chatbot).await;
-    assert_eq!(read["can_manage"], false);
-    assert_eq!(read["connection"]["phone_number"], "+358401234567");
+    let token = demo.auth_token.expose();
     for (endpoint, form) in [
+        ("sms_settings", vec![("chatbot_id", chatbot.as_str())]),
+        ("sms_webhook_check", vec![("chatbot_id", chatbot.as_str())]),
+        (
+            "sms_connect",
+            vec![
+                ("chatbot_id", chatbot.as_str()),
+                ("account_sid", demo.account_sid.as_str()),
+                ("auth_token", token),
+                ("phone_number", "+358401234567"),
+                ("friendly_name", ""),
+            ],
+        ),
         ("sms_disconnect", vec![("chatbot_id", chatbot.as_str())]),
         (
             "sms_update",
@@ -309,12 +319,22 @@ async fn agents_see_the_connection_but_cannot_change_it(backend: Backend) {
             vec![("chatbot_id", chatbot.as_str())],
         ),
     ] {
-        assert_eq!(
-            app.call(endpoint, &form).await.status(),
-            StatusCode::FORBIDDEN,
-            "{endpoint}"
-        );
+        let response = app.call(endpoint, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{endpoint}");
+        let body = response.text().await.expect("body");
+        assert!(!body.contains("+358401234567"), "{endpoint}: {body}");
+        assert!(!body.contains(demo.account_sid.as_str()), "{endpoint}");
     }
+    let page = app
+        .get_page(
+            &app.client,
+            &format!("/chatbots/{chatbot}/integrations/channels/sms"),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("+358401234567"));
+    assert!(!html.contains(demo.account_sid.as_str()));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM twilio_connections").await,
         1
@@ -575,7 +595,7 @@ on_both_databases!(
     an_unreachable_twilio_is_a_bad_gateway_and_stores_nothing,
     bad_fields_are_refused_inline_before_twilio_is_asked,
     one_number_serves_one_chatbot_across_all_workspaces,
-    agents_see_the_connection_but_cannot_change_it,
+    agents_can_neither_see_nor_change_the_connection,
     below_starter_the_page_explains_and_the_server_refuses,
     another_workspaces_sms_settings_are_not_found,
     disconnect_deletes_the_stored_credentials_at_once,

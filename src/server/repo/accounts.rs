@@ -159,7 +159,8 @@ pub async fn set_role(db: &DatabaseConnection, email: &Email, role: Role) -> Res
     Ok(result.rows_affected == 1)
 }
 
-fn parse_stored<T: std::str::FromStr>(value: &str) -> Result<T, DbErr> {
+/// A stored enum name (role, plan) back as its type; anything else is a corrupt row.
+pub(super) fn parse_stored<T: std::str::FromStr>(value: &str) -> Result<T, DbErr> {
     value
         .parse()
         .map_err(|_| DbErr::Type(format!("unexpected stored value {value:?}")))

@@ -1,7 +1,8 @@
-//! The SMS settings services behind the server functions: who may do what, the probe, storage.
+//! The SMS settings services behind the server functions: who may do what (owners and admins; agents
+//! never see credentials), the probe, storage.
 use crate::domain::{AccountSid, AuthToken, E164, FriendlyName};
 use crate::error::{AppError, ProbeFailure};
-use crate::server::auth::{require_manager, require_member};
+use crate::server::auth::require_manager;
 use crate::server::repo::accounts::Member;
 use crate::server::repo::chatbots;
 use crate::server::repo::sms::{self, Credentials, NewSmsConnection, SmsConnection, SmsRepoError};
@@ -64,14 +65,13 @@ async fn require_sms_manager(state: &AppState, chatbot_id: Uuid) -> Result<Membe
 
 pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
     let state = app_state()?;
-    let member = require_member(&state).await?;
+    let member = require_manager(&state).await?;
     let chatbot_name = chatbot_name(&state, &member, chatbot_id).await?;
     let connection =
         sms::find_for_chatbot(&state.db, &state.keyring, member.workspace_id, chatbot_id).await?;
     Ok(SmsSettings {
         chatbot_id,
         chatbot_name,
-        can_manage: member.role.can_manage(),
         plan_allows: member.plan.allows_integrations(),
         webhook_url: webhook_url(&state),
         demo: state.emulator.as_ref().map(|_| DemoCredentials {
@@ -103,7 +103,7 @@ async fn existing(
 
 pub async fn check_webhook(chatbot_id: Uuid) -> Result<WebhookCheck, AppError> {
     let state = app_state()?;
-    let member = require_member(&state).await?;
+    let member = require_manager(&state).await?;
     let connection = existing(&state, &member, chatbot_id).await?;
     let lookup = tokio::time::timeout(
         std::time::Duration::from_secs(5),

@@ -1,7 +1,8 @@
-//! The phone simulator's services: only in local mode, only for the caller's own connected chatbot.
+//! The phone simulator's services: only in local mode, only for owners and admins, only for their own
+//! connected chatbot.
 use crate::domain::E164;
 use crate::error::AppError;
-use crate::server::auth::require_member;
+use crate::server::auth::require_manager;
 use crate::server::repo::{chatbots, sms};
 use crate::server::state::{AppState, app_state};
 use crate::server::twilio::emulator::{Direction, Emulator};
@@ -15,9 +16,9 @@ struct Simulation {
 }
 
 async fn simulation(state: &AppState, chatbot_id: Uuid) -> Result<Simulation, AppError> {
+    let member = require_manager(state).await?;
     // Outside local mode the simulator does not exist.
     let emulator = state.emulator.clone().ok_or(AppError::NotFound)?;
-    let member = require_member(state).await?;
     let chatbot = chatbots::find(&state.db, member.workspace_id, chatbot_id)
         .await?
         .ok_or(AppError::NotFound)?;
