@@ -279,7 +279,7 @@ fn Message(message: ThreadMessage, retry: ServerAction<InboxRetry>) -> impl Into
     if kind == MessageKind::Event {
         return view! {
             <li class="text-center text-xs text-slate-600" data-testid="thread-event">
-                <span class="rounded-full bg-slate-100 px-3 py-1">{body}" · "<LocalTime stamp=at/></span>
+                <span class="inline-block max-w-prose rounded-md bg-slate-100 px-3 py-1">{body}" · "<LocalTime stamp=at/></span>
             </li>
         }
         .into_any();

@@ -1,6 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
-import { expectAccessible, hydrated, screenshot, signUp } from "./helpers";
+import { PASSWORD, expectAccessible, hydrated, screenshot, signUp, uniqueEmail } from "./helpers";
 
+// This file runs after sms.spec.ts (files run in name order): it leaves the emulator's demo number
+// pointing at our webhook, while sms.spec.ts starts from a number that points nowhere.
 // Each test connects SMS, texts, and frees the number again: more than the default minute on 2 cores.
 test.describe.configure({ timeout: 150_000 });
 
@@ -162,6 +164,44 @@ test("a customer who asks for a person shows up as needing one, everywhere", asy
   await expect(page).toHaveURL(/status=needs_human/);
   await expect(page.getByTestId("conversation-row")).toHaveCount(1);
   await expect(page.getByTestId("row-status")).toHaveText("Needs a person");
+});
+
+test("an agent who joined by invite link answers in the inbox but cannot open the SMS settings", async ({
+  page,
+  browser,
+}) => {
+  const chatbotUrl = await connectDemoNumber(page);
+  await page.getByRole("link", { name: "Team", exact: true }).click();
+  await page.getByRole("button", { name: "Create invite link" }).click();
+  const link = await page.getByLabel("Invite link").inputValue();
+
+  const context = await browser.newContext();
+  const agent = await context.newPage();
+  await agent.goto(link);
+  await hydrated(agent);
+  await agent.getByLabel("Work email").fill(uniqueEmail("agent"));
+  await agent.getByLabel("Choose a password").fill(PASSWORD);
+  await agent.getByRole("button", { name: "Join the team" }).click();
+  await expect(agent).toHaveURL(/\/inbox$/);
+  await hydrated(agent);
+  await expect(agent.getByText("No conversations yet")).toBeVisible();
+
+  // A customer texts; the agent sees it arrive and takes it.
+  const simulator = await page.context().newPage();
+  await simulator.goto(`${chatbotUrl}/integrations/channels/sms/simulator`);
+  await hydrated(simulator);
+  await textFromSimulator(simulator, "+358501230000", "Hei, onko pöytiä vapaana?");
+  await expect(agent.getByTestId("conversation-row")).toHaveCount(1);
+  await agent.getByTestId("conversation-row").first().click();
+  await hydrated(agent);
+  await agent.getByRole("button", { name: "Take over" }).click();
+  await expect(agent.getByTestId("conversation-assignee")).toHaveText("Assigned to you");
+
+  // The SMS settings (and the credentials on them) are not for agents.
+  await agent.goto(`${chatbotUrl}/integrations/channels/sms`);
+  await expect(agent.getByRole("heading", { name: "Not allowed" })).toBeVisible();
+  await expect(agent.locator("body")).not.toContainText("ACde70");
+  await context.close();
 });
 
 test("keyboard only: move through the list and open a conversation", async ({ page, context }) => {
