@@ -5,6 +5,7 @@ mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_twilio_connections;
 mod m20261125_000003_create_conversations;
 mod m20261125_000004_inbox;
+mod m20261125_000006_inbox_indexes;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_twilio_connections::Migration),
             Box::new(m20261125_000003_create_conversations::Migration),
             Box::new(m20261125_000004_inbox::Migration),
+            Box::new(m20261125_000006_inbox_indexes::Migration),
         ]
     }
 }
