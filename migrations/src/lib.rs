@@ -6,6 +6,7 @@ mod m20261124_000002_create_twilio_connections;
 mod m20261125_000003_create_conversations;
 mod m20261125_000004_inbox;
 mod m20261125_000005_create_invites;
+mod m20261125_000006_inbox_indexes;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_conversations::Migration),
             Box::new(m20261125_000004_inbox::Migration),
             Box::new(m20261125_000005_create_invites::Migration),
+            Box::new(m20261125_000006_inbox_indexes::Migration),
         ]
     }
 }

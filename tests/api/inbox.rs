@@ -276,6 +276,17 @@ async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: B
         vec![parcel.clone()]
     );
     assert_eq!(row_of(&sms.list(&[]).await, "Maija Meikäläinen"), parcel);
+    // A new name replaces the old one in the search too.
+    let renamed = sms
+        .app
+        .call("inbox_rename", &[("id", &parcel), ("name", "Liisa Laine")])
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert!(ids(&sms.list(&[("q", "maija")]).await).is_empty());
+    assert_eq!(
+        ids(&sms.list(&[("q", "isa lai")]).await),
+        vec![parcel.clone()]
+    );
 
     let too_short = sms.list_response(&sms.app.client, &[("q", "ab")]).await;
     assert_eq!(too_short.status(), StatusCode::UNPROCESSABLE_ENTITY);
