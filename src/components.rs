@@ -5,4 +5,4 @@ pub mod live;
 pub mod time;
 
 pub use feedback::{EmptyState, ErrorPanel, FormError, Loading, Spinner, error_title};
-pub use fields::{PasswordField, TextAreaField, TextField};
+pub use fields::{CopyField, PasswordField, TextAreaField, TextField};

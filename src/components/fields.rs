@@ -192,6 +192,58 @@ pub fn TextAreaField(
     }
 }
 
+/// A read-only value to paste elsewhere (a webhook URL, an invite link): selected on focus, with a
+/// Copy button that announces the copy to screen readers. The label is the caller's, `for` = `id`.
+#[component]
+pub fn CopyField(
+    id: &'static str,
+    value: String,
+    /// What a screen reader hears after a copy, e.g. "Webhook URL copied".
+    announce: &'static str,
+    /// The input's background class (it sits on panels of different colours).
+    #[prop(default = "bg-white")]
+    background: &'static str,
+    #[prop(optional)] described_by: Option<&'static str>,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let for_copy = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&for_copy);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &for_copy;
+        copied.set(true);
+    };
+    view! {
+        <div class="mt-1 flex flex-col gap-2 sm:flex-row">
+            <input
+                id=id
+                readonly=true
+                value=value
+                aria-describedby=described_by
+                class=format!("block w-full rounded-md border border-slate-300 {background} px-3 py-2 font-mono text-sm")
+                on:focus=move |ev| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                            input.select();
+                        }
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }
+            />
+            <button type="button" class=crate::pages::BUTTON_SECONDARY on:click=copy>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+        </div>
+        <p class="sr-only" role="status" aria-live="polite">{move || copied.get().then_some(announce)}</p>
+    }
+}
+
 /// The domain rules as field rules, so the browser says exactly what the server would.
 pub mod rules {
     use crate::domain::{ChatbotName, Email, NewPassword, SystemPrompt, WorkspaceName};

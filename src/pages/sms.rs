@@ -1,5 +1,6 @@
 //! Chatbots → a chatbot → Integrations → Channels → SMS (Twilio): connect the business's own Twilio
 //! account and number, see the webhook URL to paste into Twilio, edit, disconnect.
+use crate::components::CopyField;
 use crate::components::fields::rules;
 use crate::components::{
     ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField, error_title,
@@ -255,19 +256,8 @@ fn WebhookPanel(
     check: Resource<Result<WebhookCheck, AppError>>,
     configure: ServerAction<ConfigureSmsWebhook>,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let configure_error = action_error(configure);
     let configuring = configure.pending();
-    let url_for_copy = webhook_url.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&url_for_copy);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &url_for_copy;
-        copied.set(true);
-    };
     view! {
         <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
             <h3 class="font-semibold">"Send incoming messages to Viesti"</h3>
@@ -275,29 +265,7 @@ fn WebhookPanel(
                 "Twilio must send the messages your number receives to this address, with HTTP POST."
             </p>
             <label for="webhook-url" class="mt-4 block text-sm font-medium text-slate-800">"Webhook URL (HTTP POST)"</label>
-            <div class="mt-1 flex flex-col gap-2 sm:flex-row">
-                <input
-                    id="webhook-url"
-                    readonly=true
-                    value=webhook_url.clone()
-                    class="block w-full rounded-md border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-sm"
-                    on:focus=move |ev| {
-                        #[cfg(feature = "hydrate")]
-                        {
-                            use wasm_bindgen::JsCast;
-                            if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                                input.select();
-                            }
-                        }
-                        #[cfg(not(feature = "hydrate"))]
-                        let _ = ev;
-                    }
-                />
-                <button type="button" class=BUTTON_SECONDARY on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
-            </div>
-            <p class="sr-only" role="status" aria-live="polite">{move || copied.get().then_some("Webhook URL copied")}</p>
+            <CopyField id="webhook-url" value=webhook_url.clone() announce="Webhook URL copied" background="bg-slate-50"/>
             <ol class="mt-4 list-decimal space-y-1 pl-5 text-sm text-slate-700">
                 <li>"In Twilio Console, open Phone Numbers → Manage → Active numbers."</li>
                 <li>{format!("Click {phone_number}, then go to Messaging Configuration.")}</li>

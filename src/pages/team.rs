@@ -1,4 +1,5 @@
 //! Team (owners only): the members and their roles, invite links, and the invites still open.
+use crate::components::CopyField;
 use crate::components::{ErrorPanel, FormError, Loading, Spinner};
 use crate::domain::Role;
 use crate::pages::{BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, action_error, field_error};
@@ -283,46 +284,12 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
 /// The new link, shown this once, with a Copy button.
 #[component]
 fn CreatedLink(created: CreatedInviteView) -> impl IntoView {
-    let copied = RwSignal::new(false);
     let CreatedInviteView { url, role, expires } = created;
-    let url_for_copy = url.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&url_for_copy);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &url_for_copy;
-        copied.set(true);
-    };
     view! {
         <div class="mt-6 rounded-md border border-green-200 bg-green-50 p-4" data-testid="invite-link">
             <h3 class="font-semibold text-green-900">{format!("Invite link for a new {}", role.label().to_lowercase())}</h3>
             <label for="invite-link" class="mt-3 block text-sm font-medium text-slate-800">"Invite link"</label>
-            <div class="mt-1 flex flex-col gap-2 sm:flex-row">
-                <input
-                    id="invite-link"
-                    readonly=true
-                    value=url
-                    aria-describedby="invite-link-hint"
-                    class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm"
-                    on:focus=move |ev| {
-                        #[cfg(feature = "hydrate")]
-                        {
-                            use wasm_bindgen::JsCast;
-                            if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                                input.select();
-                            }
-                        }
-                        #[cfg(not(feature = "hydrate"))]
-                        let _ = ev;
-                    }
-                />
-                <button type="button" class=BUTTON_SECONDARY on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
-            </div>
-            <p class="sr-only" role="status" aria-live="polite">{move || copied.get().then_some("Invite link copied")}</p>
+            <CopyField id="invite-link" value=url announce="Invite link copied" described_by="invite-link-hint"/>
             <p id="invite-link-hint" class="mt-2 text-sm text-green-900">
                 "The link works once and expires on "
                 <time datetime=expires.datetime>{expires.text}</time>

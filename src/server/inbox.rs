@@ -188,11 +188,7 @@ pub async fn conversation(id: Uuid, before: &str) -> Result<ConversationView, Ap
         .map(|c| c.name)
         .unwrap_or_default();
     let assignee_email = match conversation.assignee_id {
-        Some(assignee) => repo::teammates(&state.db, member.workspace_id)
-            .await?
-            .into_iter()
-            .find(|(id, ..)| *id == assignee)
-            .map(|(_, email, _)| email),
+        Some(assignee) => repo::teammate_email(&state.db, member.workspace_id, assignee).await?,
         None => None,
     };
     if before.is_none() {
@@ -375,7 +371,7 @@ pub async fn reply(id: Uuid, body: &str) -> Result<(), AppError> {
 pub async fn retry(message_id: Uuid) -> Result<(), AppError> {
     let state = app_state()?;
     let member = require_member(&state).await?;
-    let failed = repo::failed_message(&state.db, member.workspace_id, message_id)
+    let failed = repo::outbound_message(&state.db, member.workspace_id, message_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !DeliveryState::of(&failed.status).is_failure() {

@@ -375,6 +375,19 @@ pub async fn teammates(
         .collect())
 }
 
+/// A teammate's email, if they are a member of the workspace.
+pub async fn teammate_email(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<String>, DbErr> {
+    Ok(user::Entity::find_by_id(user_id)
+        .filter(user::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .map(|u| u.email))
+}
+
 /// Marks a conversation as seen by the team now.
 pub async fn mark_seen(
     db: &DatabaseConnection,
@@ -526,8 +539,8 @@ pub async fn reply(
     Ok(Some(message))
 }
 
-/// A failed outbound message of the workspace, for a retry by hand.
-pub async fn failed_message(
+/// An outbound message of the workspace (a retry by hand checks that it failed).
+pub async fn outbound_message(
     db: &DatabaseConnection,
     workspace_id: Uuid,
     message_id: Uuid,
