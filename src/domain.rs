@@ -4,6 +4,7 @@ mod chatbot;
 pub mod delivery;
 pub mod inbox;
 mod invite;
+pub mod knowledge;
 pub mod sms_text;
 mod twilio;
 

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod entities;
 pub mod inbox;
 pub mod inbox_stream;
+pub mod knowledge;
 pub mod live;
 pub mod metrics;
 pub mod operator;

@@ -7,6 +7,7 @@ mod m20261125_000003_create_conversations;
 mod m20261125_000004_inbox;
 mod m20261125_000005_create_invites;
 mod m20261125_000006_inbox_indexes;
+mod m20261130_000007_create_knowledge;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_inbox::Migration),
             Box::new(m20261125_000005_create_invites::Migration),
             Box::new(m20261125_000006_inbox_indexes::Migration),
+            Box::new(m20261130_000007_create_knowledge::Migration),
         ]
     }
 }

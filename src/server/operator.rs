@@ -48,3 +48,108 @@ pub async fn rotate_keys(db: &DatabaseConnection, config: &Config) -> anyhow::Re
         keyring.current_key_id()
     ))
 }
+
+/// `viesti kb import`: adds files to a chatbot's knowledge base through the upload's code path
+/// (a file whose name the base holds replaces that document), reads them, and reports each one.
+/// Without `--knowledge-base` the chatbot's first base is used, or a new one is made and linked.
+pub async fn kb_import(
+    db: &DatabaseConnection,
+    chatbot_id: uuid::Uuid,
+    base_id: Option<uuid::Uuid>,
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<String> {
+    use crate::domain::knowledge::{KnowledgeBaseName, Language};
+    use crate::server::entities::chatbot;
+    use crate::server::knowledge::{add_file, ingest};
+    use crate::server::repo::knowledge as repo;
+    use sea_orm::EntityTrait;
+
+    let Some(chatbot) = chatbot::Entity::find_by_id(chatbot_id).one(db).await? else {
+        bail!("no chatbot has the id {chatbot_id}");
+    };
+    let workspace_id = chatbot.workspace_id;
+    let linked = repo::bases_of_chatbot(db, workspace_id, chatbot.id).await?;
+    let base = match base_id {
+        Some(id) => {
+            let Some(base) = repo::find_base(db, workspace_id, id).await? else {
+                bail!("the chatbot's workspace has no knowledge base {id}");
+            };
+            if !linked.iter().any(|b| b.id == id) {
+                let mut ids: Vec<_> = linked.iter().map(|b| b.id).collect();
+                ids.push(id);
+                repo::set_chatbot_bases(db, workspace_id, chatbot.id, &ids).await?;
+            }
+            base
+        }
+        None => match linked.into_iter().next() {
+            Some(base) => base,
+            None => {
+                let name = format!("{} knowledge", chatbot.name);
+                let name = KnowledgeBaseName::parse(&name.chars().take(80).collect::<String>())
+                    .map_err(|e| anyhow::anyhow!(e.0))?;
+                let base = repo::create_base(db, workspace_id, &name, Language::English).await?;
+                repo::set_chatbot_bases(db, workspace_id, chatbot.id, &[base.id]).await?;
+                base
+            }
+        },
+    };
+    let mut problems = Vec::new();
+    let mut added = Vec::new();
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let content = match std::fs::read(path) {
+            Ok(content) => content,
+            Err(error) => {
+                problems.push(format!("{}: {error}", path.display()));
+                continue;
+            }
+        };
+        match add_file(db, workspace_id, base.id, &name, None, &content).await {
+            Ok(document) => added.push(document.id),
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    ingest::drain(db).await?;
+    let mut lines = Vec::new();
+    let mut ready = 0;
+    for document in repo::documents(db, workspace_id, base.id).await? {
+        if !added.contains(&document.id) {
+            continue;
+        }
+        match document.state.as_str() {
+            "ready" => {
+                ready += 1;
+                lines.push(format!(
+                    "ready   {} ({} passages)",
+                    document.title, document.passages
+                ));
+            }
+            _ => problems.push(format!(
+                "{}: {}",
+                document.file_name.unwrap_or(document.title),
+                document.error.unwrap_or_else(|| "not read".into())
+            )),
+        }
+    }
+    for problem in &problems {
+        lines.push(format!("failed  {problem}"));
+    }
+    let summary = format!(
+        "{} of {} files imported into knowledge base {:?} ({}) of chatbot {:?}",
+        ready,
+        files.len(),
+        base.name,
+        base.id,
+        chatbot.name
+    );
+    lines.push(summary.clone());
+    if problems.is_empty() {
+        Ok(lines.join("\n"))
+    } else {
+        bail!("{}", lines.join("\n"))
+    }
+}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod chatbots;
 pub mod conversations;
 pub mod inbox;
+pub mod knowledge;
 pub mod sms;
 pub mod team;
 

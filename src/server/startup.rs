@@ -46,9 +46,15 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
             )
         })?;
     }
-    let mut options = ConnectOptions::new(config.database_url.expose_secret().to_owned());
+    connect_url(config.database_url.expose_secret()).await
+}
+
+/// Connects to a database by URL (`sqlite:` or `postgres:`) and applies pending migrations.
+pub async fn connect_url(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let sqlite = url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if config.is_sqlite() { 8 } else { 16 })
+        .max_connections(if sqlite { 8 } else { 16 })
         .acquire_timeout(Duration::from_secs(5))
         // sqlx's statement log prints bound values, which would put emails and hashes in the logs.
         .sqlx_logging(false)
@@ -107,6 +113,7 @@ impl Application {
             db,
             emulator,
             jobs_ready: Arc::new(tokio::sync::Notify::new()),
+            documents_ready: Arc::new(tokio::sync::Notify::new()),
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .build()
@@ -121,6 +128,11 @@ impl Application {
             rate_limits: Arc::new(AuthRateLimits::default()),
         };
         crate::server::metrics::handle();
+        if state.config.model_api_base.is_none() {
+            tracing::warn!(
+                "no model endpoint is configured (MODEL_API_BASE): the bot answers with the built-in offline responder, from its knowledge bases' passages, and hands everything else to a person"
+            );
+        }
         spawn_housekeeping(&state);
         let router = router(state.clone());
         Ok(Self {
@@ -145,7 +157,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let workers = worker::spawn(&self.state, self.state.config.workers, workers_stop);
+        let mut workers = worker::spawn(&self.state, self.state.config.workers, workers_stop.clone());
+        if self.state.config.workers > 0 {
+            workers.push(crate::server::knowledge::ingest::spawn(
+                self.state.db.clone(),
+                self.state.documents_ready.clone(),
+                workers_stop,
+            ));
+        }
         let live = self.state.live.clone();
         let served = axum::serve(
             self.listener,

@@ -23,6 +23,8 @@ pub struct AppState {
     pub emulator: Option<Emulator>,
     /// Wakes this instance's reply workers when a webhook queued a job (others find it by polling).
     pub jobs_ready: Arc<tokio::sync::Notify>,
+    /// Wakes this instance's document worker when a document was added.
+    pub documents_ready: Arc<tokio::sync::Notify>,
     /// For outbound calls other than Twilio's (the model endpoint).
     pub http: reqwest::Client,
     /// Live updates for open inboxes, across instances on PostgreSQL.

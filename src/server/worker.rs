@@ -7,8 +7,8 @@ use crate::domain::E164;
 use crate::domain::delivery::failure_reason;
 use crate::domain::inbox::ConversationStatus;
 use crate::domain::sms_text::{MAX_BODY_CHARS, fit};
-use crate::server::agent::{self, AgentError};
-use crate::server::entities::{conversation, job, message};
+use crate::server::agent::{self, AgentError, Channel, Outcome};
+use crate::server::entities::{chatbot, conversation, job, message};
 use crate::server::metrics;
 use crate::server::repo::conversations;
 use crate::server::repo::sms;
@@ -307,12 +307,26 @@ async fn answer_inbound(
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
             } else {
-                match agent::reply(state, conversation.id, inbound.id).await {
-                    Ok(text) => text,
-                    Err(AgentError::NotConfigured) => {
-                        return Err(Setback::Fail(AgentError::NotConfigured.to_string()));
+                let Some(chatbot) = chatbot::Entity::find_by_id(conversation.chatbot_id)
+                    .one(db)
+                    .await?
+                else {
+                    return Err(Setback::Fail("the chatbot no longer exists".into()));
+                };
+                match agent::respond(state, &chatbot, &inbound, Channel::of(&conversation.channel))
+                    .await
+                {
+                    Ok(Outcome::Reply(text)) => text,
+                    Ok(Outcome::Escalate(why)) => {
+                        if conversations::escalate_by_bot(db, conversation, inbound.id, why.note())
+                            .await?
+                        {
+                            state.jobs_ready.notify_one();
+                        }
+                        return Ok("the bot stepped aside for a person");
                     }
-                    Err(error) => return Err(Setback::Retry(error.to_string())),
+                    Err(AgentError::Model(error)) => return Err(Setback::Retry(error.to_string())),
+                    Err(AgentError::Db(error)) => return Err(error.into()),
                 }
             };
             match conversations::record_reply(

@@ -9,6 +9,7 @@ pub struct Model {
     pub name: String,
     #[sea_orm(column_type = "Text")]
     pub system_prompt: String,
+    pub reply_segments: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

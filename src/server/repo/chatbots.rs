@@ -42,6 +42,9 @@ pub async fn create(
         workspace_id: Set(workspace_id),
         name: Set(name.as_str().to_owned()),
         system_prompt: Set(system_prompt.as_str().to_owned()),
+        reply_segments: Set(i32::from(
+            crate::domain::knowledge::SegmentBudget::DEFAULT.get(),
+        )),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -505,6 +505,54 @@ pub async fn record_reply(
     Ok(reply)
 }
 
+/// The bot steps aside from a conversation it was answering: it goes to "needs a person", the
+/// thread says `why`, and the customer is told once that a person will reply (the notice answers
+/// `inbound_id` and is queued for sending). `false` when the bot no longer had the conversation.
+pub async fn escalate_by_bot(
+    db: &DatabaseConnection,
+    conversation: &conversation::Model,
+    inbound_id: Uuid,
+    why: &str,
+) -> Result<bool, DbErr> {
+    let txn = begin_write(db).await?;
+    let moved = conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::Status,
+            sea_orm::sea_query::Expr::value(ConversationStatus::NeedsHuman.as_str()),
+        )
+        .filter(conversation::Column::Id.eq(conversation.id))
+        .filter(conversation::Column::Status.eq(ConversationStatus::Bot.as_str()))
+        .exec(&*txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !moved {
+        return Ok(false);
+    }
+    add_event(&*txn, conversation.workspace_id, conversation.id, None, why).await?;
+    let notice = write_message(
+        &*txn,
+        NewMessage {
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            direction: "outbound",
+            author: "system",
+            author_user_id: None,
+            body: PERSON_COMING,
+            twilio_sid: None,
+            status: "pending",
+            attachments_dropped: 0,
+            in_reply_to: Some(inbound_id),
+        },
+    )
+    .await?;
+    if conversation.channel == SMS {
+        queue_job(&*txn, JOB_SEND, conversation.id, notice.id).await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
 /// Records an outbound message a person (or a retry) sends and queues its delivery, in one
 /// transaction; the worker sends it through the same path as the bot's replies.
 pub async fn queue_outbound(
