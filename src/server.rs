@@ -18,5 +18,6 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod twilio;
+pub mod uploads;
 pub mod webhooks;
 pub mod worker;

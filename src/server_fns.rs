@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod chatbots;
 pub mod inbox;
+pub mod knowledge;
 pub mod simulator;
 pub mod sms;
 pub mod team;

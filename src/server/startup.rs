@@ -231,6 +231,10 @@ pub fn router(state: AppState) -> Router {
         .route(webhooks::STATUS_PATH, post(webhooks::twilio_status))
         .route(inbox_stream::PATH, get(inbox_stream::events))
         .route(
+            crate::server::uploads::PATH,
+            post(crate::server::uploads::upload).layer(crate::server::uploads::body_limit()),
+        )
+        .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )

@@ -7,6 +7,7 @@ mod chatbots;
 mod csrf;
 mod health;
 mod inbox;
+mod knowledge;
 mod leptos_toml;
 mod observability;
 mod operator;

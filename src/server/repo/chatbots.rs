@@ -80,6 +80,25 @@ pub async fn update(
     Ok(result.rows_affected == 1)
 }
 
+/// Sets how many SMS segments a reply of the chatbot may use; `false` when there is no such chatbot.
+pub async fn set_reply_segments(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    id: Uuid,
+    budget: crate::domain::knowledge::SegmentBudget,
+) -> Result<bool, DbErr> {
+    let result = chatbot::Entity::update_many()
+        .col_expr(
+            chatbot::Column::ReplySegments,
+            sea_orm::sea_query::Expr::value(i32::from(budget.get())),
+        )
+        .filter(chatbot::Column::Id.eq(id))
+        .filter(chatbot::Column::WorkspaceId.eq(workspace_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Deletes a chatbot; `false` when no such chatbot exists in the workspace.
 pub async fn delete(db: &DatabaseConnection, workspace_id: Uuid, id: Uuid) -> Result<bool, DbErr> {
     let result = chatbot::Entity::delete_many()
