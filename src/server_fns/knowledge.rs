@@ -228,7 +228,7 @@ pub async fn delete_document(id: Uuid) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "chatbot_knowledge")]
-pub async fn chatbot_knowledge(chatbot_id: Uuid) -> Result<ChatbotKnowledge, AppError> {
+pub async fn get_chatbot_knowledge(chatbot_id: Uuid) -> Result<ChatbotKnowledge, AppError> {
     use crate::domain::knowledge::SegmentBudget;
     use crate::server::repo::{chatbots, knowledge as repo};
     use crate::server::{auth, state};
