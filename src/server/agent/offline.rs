@@ -7,7 +7,7 @@ use crate::server::knowledge::analyze::{Analyzer, words};
 use crate::server::knowledge::retrieve::{Hit, coverage_of};
 
 /// How much of a question (idf-weighted) the best passage must hold to be taken as its answer.
-pub const MIN_COVERAGE: f64 = 0.75;
+pub const MIN_COVERAGE: f64 = 0.8;
 
 /// Said to "hi" with nothing else.
 pub const GREETING: &str = "Hi! What can I help you with?";
@@ -53,7 +53,7 @@ pub fn answer(hits: &[Hit], language: Language, max_chars: usize) -> Offline {
     let Some(best) = hits.first() else {
         return Offline::CannotAnswer;
     };
-    if best.query.terms.is_empty() || best.coverage < MIN_COVERAGE {
+    if best.query.is_empty() || best.coverage < MIN_COVERAGE {
         return Offline::CannotAnswer;
     }
     let body = best.passage.body.trim();

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// Stop words that carry meaning in a support question ("not charging", "turn it off").
-const KEEP: &[&str] = &["no", "not", "off", "nor", "out", "ei", "inte", "nicht", "pas"];
+const KEEP: &[&str] = &["no", "not", "off", "nor", "ei", "inte", "nicht", "pas"];
 
 /// SMS shorthands and spellings people text, spelled out (English; harmless elsewhere).
 const SHORTHANDS: &[(&str, &str)] = &[
@@ -63,9 +63,16 @@ const SHORTHANDS: &[(&str, &str)] = &[
 const FILLER: &[&str] = &[
     "hi", "hello", "hey", "hiya", "please", "thanks", "thank", "wondering", "wonder", "question",
     "quick", "know", "tell", "just", "like", "ok", "okay", "hmm", "so", "anyway", "guys", "there",
-    "want", "wanna", "need", "get", "got", "would", "could", "also", "really", "actually", "still",
-    "im", "one", "thing", "ask", "asking", "pretty", "sure", "kind", "sort", "bit", "lol", "yeah",
-    "yes", "good", "morning", "evening", "afternoon", "you", "guy", "folks", "team",
+    "want", "wanna", "gonna", "need", "get", "gets", "getting", "got", "would", "could", "also",
+    "really", "actually", "still", "one", "thing", "things", "stuff", "ask", "asking", "pretty",
+    "sure", "kind", "sort", "bit", "lol", "wtf", "omg", "yeah", "yes", "good", "morning",
+    "evening", "afternoon", "you", "guy", "folks", "team", "long", "many", "much", "go", "going",
+    "goes", "come", "came", "make", "making", "made", "put", "take", "use", "using", "something",
+    "anything", "someone", "anyone", "another", "even", "way", "lot", "let", "says", "said",
+    "say", "doesnt", "isnt", "didnt", "wasnt", "arent", "thats", "theres", "til", "till",
+    "until", "ago", "right", "now", "possible", "able", "happen", "happens", "work", "works",
+    "everything", "somewhere", "anywhere", "without", "instead", "find", "see", "look", "looking",
+    "mean", "means", "think", "thinking", "whole", "exactly", "maybe", "probably", "im",
 ];
 
 /// A language's analyser; one per language for the life of the process.
@@ -200,6 +207,27 @@ pub fn words(text: &str) -> Vec<String> {
         }
     }
     flush(&mut current, &mut parts, &mut out);
+    split_units(out)
+}
+
+/// "12km" → "12", "km"; "2pm" → "2", "pm": a number glued to its unit. "2day" and "b4" stay whole
+/// (SMS shorthands, spelled out later).
+fn split_units(words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    for word in words {
+        let digits = word.chars().take_while(char::is_ascii_digit).count();
+        let rest = &word[digits..];
+        if digits > 0
+            && rest.chars().count() >= 2
+            && rest.chars().all(char::is_alphabetic)
+            && !SHORTHANDS.iter().any(|(short, _)| *short == word)
+        {
+            out.push(word[..digits].to_owned());
+            out.push(rest.to_owned());
+        } else {
+            out.push(word);
+        }
+    }
     out
 }
 
@@ -214,6 +242,7 @@ mod tests {
             ["ebike", "e", "bike", "costs", "1200", "or", "12500", "kr", "dont", "wait"]
         );
         assert_eq!(words("3, 4 and 5"), ["3", "4", "and", "5"]);
+        assert_eq!(words("12km by 2pm 2day"), ["12", "km", "by", "2", "pm", "2day"]);
     }
 
     #[test]
@@ -233,7 +262,7 @@ mod tests {
         let english = Analyzer::of(Language::English);
         assert_eq!(
             english.query_words("hi thx hw long til u ship my order pls pls"),
-            ["long", "til", "ship", "order"]
+            ["ship", "order"]
         );
     }
 

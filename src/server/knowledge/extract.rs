@@ -92,6 +92,45 @@ pub enum ExtractError {
     NoPdfText,
     #[error("The document has no text.")]
     Empty,
+    #[error("The HTML is nested too deeply to read (more than 1,000 levels).")]
+    TooDeep,
+}
+
+/// html5ever's time grows with the square of the nesting depth: a 5 MB file of nested `<div>`s
+/// would hold a core for an hour. Real pages stay far below this.
+const MAX_HTML_DEPTH: usize = 1_000;
+
+/// A rough upper bound of an HTML text's element nesting, counting only elements that must be
+/// closed explicitly (void and implicitly closed elements do not nest by themselves).
+fn html_depth(text: &str) -> usize {
+    const FLAT: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "p", "li", "td", "th", "tr", "dt", "dd", "option", "!--", "!doctype",
+    ];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let end = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..end];
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '/')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || FLAT.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
 }
 
 /// Turns a document's bytes into its title and sections of clean (NFC, whitespace-collapsed) text.
@@ -102,7 +141,13 @@ pub fn extract(kind: SourceKind, bytes: &[u8]) -> Result<Extracted, ExtractError
     let builder = match kind {
         SourceKind::Markdown => markdown(&decode(bytes)?),
         SourceKind::PlainText => plain_text(&decode(bytes)?),
-        SourceKind::Html => html(&decode(bytes)?),
+        SourceKind::Html => {
+            let text = decode(bytes)?;
+            if html_depth(&text) > MAX_HTML_DEPTH {
+                return Err(ExtractError::TooDeep);
+            }
+            html(&text)
+        }
         SourceKind::Pdf => plain_text(&unwrap_lines(&pdf_text(bytes)?)),
     };
     builder.finish()
@@ -851,6 +896,17 @@ mod tests {
             doc.sections[0].headings,
             vec!["R\u{e9}sum\u{e9}".to_owned()]
         );
+    }
+
+    #[test]
+    fn deeply_nested_html_is_refused_before_parsing() {
+        let deep = "<div><span>".repeat(1_200) + "text";
+        assert_eq!(
+            extract(SourceKind::Html, deep.as_bytes()),
+            Err(ExtractError::TooDeep)
+        );
+        let flat = "<p>one<p>two<br><img src=x>".repeat(2_000);
+        assert!(html_depth(&flat) < 5, "{}", html_depth(&flat));
     }
 
     #[test]

@@ -139,9 +139,12 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
             report.unanswerable += 1;
             if let Some(answer) = answer {
                 false_answers += 1;
-                report
-                    .misses
-                    .push(format!("FALSE ANSWER  {:?} → {answer:?}", question.text));
+                report.misses.push(format!(
+                    "FALSE ANSWER  {:?} (coverage {:.2} of {}) → {answer:?}",
+                    question.text,
+                    hits.first().map_or(0.0, |h| h.coverage),
+                    hits.first().map(|h| explain(h)).unwrap_or_default(),
+                ));
             }
             continue;
         }
@@ -177,14 +180,17 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
             question
                 .facts
                 .iter()
-                .all(|fact| answer.contains(&fact.to_lowercase()))
+                .all(|fact| answer.contains(&shape::to_gsm(fact).to_lowercase()))
         });
         if right {
             passed += 1;
         } else {
             report.misses.push(format!(
-                "WRONG ANSWER  {:?} wants {:?}, got {answer:?}",
-                question.text, question.facts
+                "WRONG ANSWER  {:?} (rank {rank:?}, coverage {:.2} of {}) wants {:?}, got {answer:?}",
+                question.text,
+                hits.first().map_or(0.0, |h| h.coverage),
+                hits.first().map(|h| explain(h)).unwrap_or_default(),
+                question.facts
             ));
         }
     }
@@ -194,4 +200,20 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
     report.pass_rate = passed as f64 / answerable;
     report.false_answer_rate = false_answers as f64 / report.unanswerable.max(1) as f64;
     Ok(report)
+}
+
+/// A hit's question words as "word(weight)" with "+" when the passage has them: why it covers
+/// what it covers.
+fn explain(hit: &crate::server::knowledge::retrieve::Hit) -> String {
+    let terms = format!("{} {}", hit.passage.heading_terms, hit.passage.body_terms);
+    let present: std::collections::HashSet<&str> = terms.split_whitespace().collect();
+    hit.query
+        .words
+        .iter()
+        .map(|w| {
+            let found = w.terms.iter().any(|t| present.contains(t.as_str()));
+            format!("{}{}({:.1})", if found { "+" } else { "-" }, w.text, w.weight)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use uuid::Uuid;
 
-/// Words that mean the same to a customer but never share a stem (used only for a word the
-/// knowledge base does not have).
+/// Words customers use for what help centres say otherwise. Each word also searches for its
+/// alternatives, and a passage holding any of them covers the word.
 const SYNONYMS: &[(&str, &[&str])] = &[
     ("money", &["refund"]),
     ("reimburse", &["refund"]),
@@ -21,24 +21,58 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("pay", &["payment"]),
     ("cash", &["payment"]),
     ("ship", &["delivery", "shipping"]),
+    ("ships", &["delivery", "shipping"]),
+    ("postage", &["shipping", "delivery"]),
     ("arrive", &["delivery"]),
-    ("send", &["delivery"]),
+    ("send", &["delivery", "ship"]),
     ("broken", &["repair", "fault"]),
     ("broke", &["repair", "fault"]),
     ("fix", &["repair"]),
     ("stolen", &["theft"]),
-    ("steal", &["theft"]),
+    ("steal", &["theft", "stolen"]),
+    ("nicked", &["stolen", "theft"]),
     ("hire", &["rental", "rent"]),
-    ("hours", &["opening"]),
+    ("rent", &["rental"]),
     ("open", &["opening"]),
-    ("close", &["opening"]),
     ("shop", &["store"]),
-    ("charge", &["charging"]),
+    ("charge", &["charging", "fee", "price", "cost"]),
     ("login", &["sign", "password"]),
     ("cancel", &["cancellation"]),
     ("guarantee", &["warranty"]),
-    ("discount", &["discount", "offer"]),
     ("phone", &["call", "contact"]),
+    ("call", &["phone", "contact"]),
+    ("spiked", &["studded"]),
+    ("spikes", &["studded"]),
+    ("erase", &["delete"]),
+    ("wipe", &["delete"]),
+    ("remove", &["delete"]),
+    ("exchange", &["trade"]),
+    ("swap", &["exchange"]),
+    ("km", &["range", "distance"]),
+    ("far", &["range", "distance"]),
+    ("build", &["assembly", "assemble"]),
+    ("try", &["test"]),
+    ("expire", &["valid", "expiry"]),
+    ("left", &["balance"]),
+    ("saved", &["store", "keep"]),
+    ("bot", &["chatbot"]),
+    ("human", &["person", "customer"]),
+    ("student", &["students"]),
+    ("kid", &["child", "children"]),
+    ("kids", &["child", "children"]),
+    ("cheaper", &["discount"]),
+    ("deal", &["discount", "offer"]),
+    ("keep", &["storage", "store"]),
+    ("mend", &["repair"]),
+    ("puncture", &["flat", "tyre"]),
+    ("tire", &["tyre"]),
+    ("rejected", &["declined"]),
+    ("refused", &["declined"]),
+    ("denied", &["declined"]),
+    ("stop", &["prevent"]),
+    ("protect", &["prevent"]),
+    ("secure", &["prevent", "lock"]),
+    ("tires", &["tyres"]),
 ];
 
 /// Counts of a knowledge base's terms: in how many passages each occurs.
@@ -70,6 +104,11 @@ impl Vocabulary {
         let n = self.passages as f64;
         let df = self.frequency.get(term).copied().unwrap_or(0) as f64;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// How much a word the base has never seen says: as much as a rare word, a little less.
+    fn unknown_weight(&self) -> f64 {
+        0.6 * ((self.passages as f64 + 0.5) / 0.5 + 1.0).ln()
     }
 
     /// The known term closest to an unknown one: same first letter, at most one edit (two for
@@ -116,41 +155,76 @@ async fn vocabulary(db: &DatabaseConnection, base: SearchBase) -> Result<Arc<Voc
     Ok(vocabulary)
 }
 
-/// A question as search terms, with each term's weight (its idf).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Query {
-    pub terms: Vec<(String, f64)>,
+/// One word of a question: the terms that stand for it (its stem, a correction, synonyms; none
+/// when the knowledge base knows nothing like it) and how much it says about what is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// The word as the customer wrote it (after shorthands).
+    pub text: String,
+    pub terms: Vec<String>,
+    pub weight: f64,
 }
 
-/// Turns a question into the terms a base knows. Words it does not know are replaced by a synonym
-/// it knows or corrected as typos, else dropped.
-pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> Query {
-    let mut terms: Vec<(String, f64)> = Vec::new();
-    let mut push = |term: String| {
-        if !terms.iter().any(|(known, _)| *known == term) {
-            let weight = vocabulary.idf(&term);
-            terms.push((term, weight));
+/// A question as search terms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub words: Vec<Word>,
+}
+
+impl Query {
+    /// Every term to search for.
+    pub fn terms(&self) -> Vec<String> {
+        let mut terms: Vec<String> = Vec::new();
+        for term in self.words.iter().flat_map(|w| &w.terms) {
+            if !terms.contains(term) {
+                terms.push(term.clone());
+            }
         }
-    };
+        terms
+    }
+
+    /// Whether any word of the question is known to the knowledge base.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| w.terms.is_empty())
+    }
+}
+
+/// Turns a question into terms a base knows: each word's stem, its synonyms, and for a word the base
+/// does not have, the closest word it has (a typo). A word
+/// with none of these stays in the query without terms: it still counts against coverage, so "can
+/// I rent a car" is not taken as answered by a passage about renting bikes.
+pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> Query {
+    let mut words = Vec::new();
     for word in analyzer.query_words(question) {
         let stem = analyzer.stem(&word);
+        let mut terms: Vec<String> = Vec::new();
         if vocabulary.has(&stem) {
-            push(stem);
-            continue;
-        }
-        let synonyms: Vec<String> = SYNONYMS
-            .iter()
-            .filter(|(from, _)| *from == word)
-            .flat_map(|(_, to)| to.iter().map(|t| analyzer.stem(t)))
-            .filter(|t| vocabulary.has(t))
-            .collect();
-        if !synonyms.is_empty() {
-            synonyms.into_iter().for_each(&mut push);
+            terms.push(stem.clone());
         } else if let Some(corrected) = vocabulary.correct(&stem) {
-            push(corrected.to_owned());
+            terms.push(corrected.to_owned());
         }
+        let synonyms = SYNONYMS
+            .iter()
+            .filter(|(from, _)| *from == word || analyzer.stem(from) == stem)
+            .flat_map(|(_, to)| to.iter().map(|t| analyzer.stem(t)))
+            .filter(|t| vocabulary.has(t));
+        for synonym in synonyms {
+            if !terms.contains(&synonym) {
+                terms.push(synonym);
+            }
+        }
+        let weight = terms
+            .iter()
+            .map(|t| vocabulary.idf(t))
+            .fold(None, |max: Option<f64>, w| Some(max.map_or(w, |m| m.max(w))))
+            .unwrap_or_else(|| vocabulary.unknown_weight());
+        words.push(Word {
+            text: word,
+            terms,
+            weight,
+        });
     }
-    Query { terms }
+    Query { words }
 }
 
 /// A passage found for a question.
@@ -196,13 +270,16 @@ pub async fn retrieve(
             }
         }
         let query = resolve(question, analyzer, &merged);
-        let terms: Vec<String> = query.terms.iter().map(|(t, _)| t.clone()).collect();
+        let terms = query.terms();
         let ids: Vec<Uuid> = of_language.iter().map(|b| b.id).collect();
         let found = knowledge::search(db, &ids, &terms, (limit * 3) as u64).await?;
         let scores: HashMap<i64, f64> = found.iter().copied().collect();
         let order: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
         for (passage, document_title) in knowledge::passages_by_id(db, &order).await? {
-            let coverage = coverage(&query, &format!("{} {}", passage.heading_terms, passage.body_terms));
+            let coverage = coverage_of(
+                &query,
+                &format!("{} {}", passage.heading_terms, passage.body_terms),
+            );
             let heading_coverage = coverage_of(&query, &passage.heading_terms);
             hits.push(Hit {
                 score: scores.get(&passage.id).copied().unwrap_or_default(),
@@ -214,41 +291,31 @@ pub async fn retrieve(
             });
         }
     }
-    // The database's order, with coverage breaking near-ties: a passage that holds every asked-for
-    // term beats one that repeats a single term often.
-    hits.sort_by(|a, b| {
-        let ka = a.coverage * 0.5 + normalised(a.score, &hits_max(&[a.score, b.score]));
-        let kb = b.coverage * 0.5 + normalised(b.score, &hits_max(&[a.score, b.score]));
-        kb.total_cmp(&ka)
-    });
+    // The database's rank blended with coverage: a passage that holds every asked-for word beats one
+    // that repeats a single word often.
+    let best = hits.iter().map(|h| h.score).fold(0.0, f64::max);
+    let key = |hit: &Hit| {
+        let rank = if best > 0.0 { hit.score / best } else { 0.0 };
+        0.5 * rank + 0.5 * hit.coverage + 0.15 * hit.heading_coverage
+    };
+    hits.sort_by(|a, b| key(b).total_cmp(&key(a)));
     hits.truncate(limit);
     Ok(hits)
 }
 
-fn hits_max(scores: &[f64]) -> f64 {
-    scores.iter().copied().fold(f64::MIN, f64::max)
-}
-
-fn normalised(score: f64, max: &f64) -> f64 {
-    if *max > 0.0 { score / max } else { 0.0 }
-}
-
-fn coverage(query: &Query, terms: &str) -> f64 {
-    coverage_of(query, terms)
-}
-
-/// The idf-weighted share of the query's terms found among `terms`.
+/// The idf-weighted share of the question's words found among `terms` (a word is found when any
+/// of its terms is).
 pub fn coverage_of(query: &Query, terms: &str) -> f64 {
     let present: HashSet<&str> = terms.split_whitespace().collect();
-    let total: f64 = query.terms.iter().map(|(_, w)| w).sum();
+    let total: f64 = query.words.iter().map(|w| w.weight).sum();
     if total <= 0.0 {
         return 0.0;
     }
     let found: f64 = query
-        .terms
+        .words
         .iter()
-        .filter(|(t, _)| present.contains(t.as_str()))
-        .map(|(_, w)| w)
+        .filter(|w| w.terms.iter().any(|t| present.contains(t.as_str())))
+        .map(|w| w.weight)
         .sum();
     found / total
 }
@@ -275,18 +342,34 @@ mod tests {
             Analyzer::of(Language::English),
             &vocabulary(),
         );
-        let terms: Vec<&str> = query.terms.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(terms, ["charg", "batteri"]);
+        assert_eq!(query.terms(), ["long", "charg", "batteri"]);
     }
 
     #[test]
-    fn unknown_words_without_a_near_known_word_are_dropped() {
+    fn unknown_words_find_nothing_but_count_against_coverage() {
+        let vocabulary = vocabulary();
         let query = resolve(
             "do you sell xylophones",
             Analyzer::of(Language::English),
-            &vocabulary(),
+            &vocabulary,
         );
-        assert!(query.terms.is_empty());
+        assert!(query.is_empty());
+        let car = resolve("refund for a car", Analyzer::of(Language::English), &vocabulary);
+        assert_eq!(car.terms(), ["refund"]);
+        assert!(coverage_of(&car, "refund") < 0.6);
+    }
+
+    #[test]
+    fn synonyms_join_their_word() {
+        let english = Analyzer::of(Language::English);
+        let passages = [
+            english.index_terms("A gift card is valid for two years."),
+            english.index_terms("Report the theft to the police."),
+        ];
+        let vocabulary = Vocabulary::from_passages(passages.iter().map(String::as_str));
+        let nicked = resolve("bike nicked", english, &vocabulary);
+        assert_eq!(nicked.terms(), ["theft"]);
+        assert!(coverage_of(&nicked, "report theft polic") > 0.4);
     }
 
     #[test]
