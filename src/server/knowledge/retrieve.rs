@@ -79,6 +79,8 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 #[derive(Debug, Default)]
 pub struct Vocabulary {
     passages: usize,
+    /// Terms in all passages together (for the average passage length).
+    length: usize,
     frequency: HashMap<String, usize>,
 }
 
@@ -87,6 +89,7 @@ impl Vocabulary {
         let mut vocabulary = Self::default();
         for terms in passages {
             vocabulary.passages += 1;
+            vocabulary.length += terms.split_whitespace().count();
             let unique: HashSet<&str> = terms.split_whitespace().collect();
             for term in unique {
                 *vocabulary.frequency.entry(term.to_owned()).or_default() += 1;
@@ -227,12 +230,48 @@ pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> 
     Query { words }
 }
 
+/// How many passages the database hands over for ranking.
+const CANDIDATES: u64 = 60;
+/// A heading term counts as this many body terms.
+const HEADING_WEIGHT: f64 = 4.0;
+
+/// Okapi BM25 (k1 = 1.2, b = 0.75) of a passage for a question, each word scored by its best term
+/// (a word and its synonym do not count twice), heading terms weighing [`HEADING_WEIGHT`].
+fn bm25(query: &Query, vocabulary: &Vocabulary, heading: &str, body: &str) -> f64 {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    let count = |terms: &str, term: &str| terms.split_whitespace().filter(|t| *t == term).count();
+    let length = (heading.split_whitespace().count() + body.split_whitespace().count()) as f64;
+    let average = if vocabulary.passages > 0 {
+        (vocabulary.length as f64 / vocabulary.passages as f64).max(1.0)
+    } else {
+        1.0
+    };
+    query
+        .words
+        .iter()
+        .map(|word| {
+            word.terms
+                .iter()
+                .map(|term| {
+                    let tf = HEADING_WEIGHT * count(heading, term) as f64 + count(body, term) as f64;
+                    if tf == 0.0 {
+                        return 0.0;
+                    }
+                    vocabulary.idf(term) * tf * (K1 + 1.0)
+                        / (tf + K1 * (1.0 - B + B * length / average))
+                })
+                .fold(0.0, f64::max)
+        })
+        .sum()
+}
+
 /// A passage found for a question.
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub passage: passage::Model,
     pub document_title: String,
-    /// The database's rank score (higher is better; comparable within one search only).
+    /// Its BM25 score for the question (higher is better; comparable within one search only).
     pub score: f64,
     /// The idf-weighted share of the question's terms the passage contains (0–1).
     pub coverage: f64,
@@ -265,6 +304,7 @@ pub async fn retrieve(
         for base in &of_language {
             let vocabulary = vocabulary(db, *base).await?;
             merged.passages += vocabulary.passages;
+            merged.length += vocabulary.length;
             for (term, count) in &vocabulary.frequency {
                 *merged.frequency.entry(term.clone()).or_default() += count;
             }
@@ -272,8 +312,9 @@ pub async fn retrieve(
         let query = resolve(question, analyzer, &merged);
         let terms = query.terms();
         let ids: Vec<Uuid> = of_language.iter().map(|b| b.id).collect();
-        let found = knowledge::search(db, &ids, &terms, (limit * 3) as u64).await?;
-        let scores: HashMap<i64, f64> = found.iter().copied().collect();
+        // The database finds the candidates with its index; they are ranked here, by BM25 over the
+        // same terms on both databases, so answers do not depend on where the data lives.
+        let found = knowledge::search(db, &ids, &terms, CANDIDATES).await?;
         let order: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
         for (passage, document_title) in knowledge::passages_by_id(db, &order).await? {
             let coverage = coverage_of(
@@ -282,7 +323,7 @@ pub async fn retrieve(
             );
             let heading_coverage = coverage_of(&query, &passage.heading_terms);
             hits.push(Hit {
-                score: scores.get(&passage.id).copied().unwrap_or_default(),
+                score: bm25(&query, &merged, &passage.heading_terms, &passage.body_terms),
                 passage,
                 document_title,
                 coverage,
