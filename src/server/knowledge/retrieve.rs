@@ -383,7 +383,7 @@ mod tests {
             Analyzer::of(Language::English),
             &vocabulary(),
         );
-        assert_eq!(query.terms(), ["long", "charg", "batteri"]);
+        assert_eq!(query.terms(), ["charg", "batteri"]);
     }
 
     #[test]
@@ -408,9 +408,9 @@ mod tests {
             english.index_terms("Report the theft to the police."),
         ];
         let vocabulary = Vocabulary::from_passages(passages.iter().map(String::as_str));
-        let nicked = resolve("bike nicked", english, &vocabulary);
+        let nicked = resolve("it got nicked", english, &vocabulary);
         assert_eq!(nicked.terms(), ["theft"]);
-        assert!(coverage_of(&nicked, "report theft polic") > 0.4);
+        assert!((coverage_of(&nicked, "report theft polic") - 1.0).abs() < 1e-9);
     }
 
     #[test]
