@@ -76,7 +76,7 @@ async fn without_a_model_the_bot_answers_from_its_knowledge_base(backend: Backen
 
     sms.text("hi").await;
     assert_eq!(last_reply(&sms, 1).await, GREETING);
-    sms.text("how long til i get my money back after returning").await;
+    sms.text("how long does a refund take").await;
     let answer = last_reply(&sms, 2).await;
     assert!(answer.contains("5 business days"), "{answer}");
     assert!(

@@ -94,12 +94,21 @@ async fn process(db: &DatabaseConnection, claimed: Claimed) -> Result<(), DbErr>
     if chunks.is_empty() {
         return fail_document(db, &document, &ExtractError::Empty.to_string()).await;
     }
+    // A file's own title (its H1 or <title>) reads better than its file name.
+    let title = extracted
+        .title
+        .as_deref()
+        .filter(|_| document.file_name.is_some())
+        .and_then(DocumentTitle::lenient);
+    let shown_title = title.as_ref().map_or(document.title.as_str(), DocumentTitle::as_str);
     let analyzer = Analyzer::of(claimed.language);
     let total = chunks.len();
     let mut passages = Vec::with_capacity(total);
     for (done, chunk) in chunks.into_iter().enumerate() {
         passages.push(NewPassage {
-            heading_terms: analyzer.index_terms(&chunk.heading),
+            // The document's title is part of every passage's heading for search: a "Frames"
+            // section of "Warranty" answers "frame warranty".
+            heading_terms: analyzer.index_terms(&format!("{shown_title} {}", chunk.heading)),
             body_terms: analyzer.index_terms(&chunk.body),
             heading: chunk.heading,
             body: chunk.body,
@@ -110,12 +119,6 @@ async fn process(db: &DatabaseConnection, claimed: Claimed) -> Result<(), DbErr>
             tokio::task::yield_now().await;
         }
     }
-    // A file's own title (its H1 or <title>) reads better than its file name.
-    let title = extracted
-        .title
-        .as_deref()
-        .filter(|_| document.file_name.is_some())
-        .and_then(DocumentTitle::lenient);
     let count = passages.len();
     if repo::finish_document(db, &document, title.as_ref(), passages).await? {
         tracing::info!(document_id = %document.id, passages = count, "a document is ready");
