@@ -88,7 +88,8 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await screenshot(page, "25-sms-connected");
   await expectAccessible(page);
 
-  // The phone simulator: text the number as a customer and watch the (demo) reply get delivered.
+  // The phone simulator: text the number as a customer and watch the reply get delivered. No model and
+  // no knowledge base yet: the offline responder cannot answer, so it tells the customer a person will.
   await page.getByRole("link", { name: "open the phone simulator" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Phone simulator" })).toBeVisible();
   await hydrated(page);
@@ -96,7 +97,7 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await page.getByRole("button", { name: "Send text" }).click();
   const thread = page.getByTestId("sim-thread");
   await expect(thread).toContainText("Onko teillä auki huomenna?");
-  await expect(thread).toContainText("[Demo reply from Text support]");
+  await expect(thread).toContainText("A person from our team will reply");
   await expect(page.getByTestId("sim-status").last()).toHaveText("delivered");
   await screenshot(page, "27-phone-simulator");
   await expectAccessible(page);

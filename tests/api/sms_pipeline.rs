@@ -234,10 +234,11 @@ async fn a_text_is_answered_from_the_business_number_and_marked_delivered(backen
         1
     );
     let request = sms.model.requests.lock().expect("lock")[0].clone();
-    assert_eq!(
-        request["messages"][0],
-        json!({"role": "system", "content": "Be helpful."}),
-        "the chatbot's prompt"
+    assert_eq!(request["messages"][0]["role"], "system");
+    let system = request["messages"][0]["content"].as_str().expect("text");
+    assert!(
+        system.starts_with("Be helpful.\n\n") && system.contains("[[ESCALATE]]"),
+        "the chatbot's prompt, then the rules: {system}"
     );
     assert_eq!(
         sms.app
@@ -503,20 +504,24 @@ async fn no_reply_while_a_person_handles_the_conversation(backend: Backend) {
 
 async fn a_model_failure_is_retried_with_backoff(backend: Backend) {
     let sms = connected(backend, &[]).await;
-    *sms.model.failures.lock().expect("lock") = 2;
+    // Each job attempt calls the model up to 3 times with backoff; 5 failures use up the first
+    // attempt and two calls of the second.
+    *sms.model.failures.lock().expect("lock") = 5;
     assert_eq!(sms.text("Are you there?").await, StatusCode::OK);
     eventually("a reply after retries", || async {
         sms.replies().len() == 1
     })
     .await;
     // The job is marked done just after the send returns.
-    eventually("the job done on its third attempt", || async {
+    eventually("the job done on its second attempt", || async {
         sms.app
-            .count("SELECT COUNT(*) FROM jobs WHERE attempts = 3 AND state = 'done'")
+            .count("SELECT COUNT(*) FROM jobs WHERE attempts = 2 AND state = 'done'")
             .await
             == 1
     })
     .await;
+    assert_eq!(sms.model.requests.lock().expect("lock").len(), 6);
+    assert_eq!(sms.replies()[0].body, "Echo: Are you there?");
 }
 
 async fn a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once(backend: Backend) {
@@ -609,21 +614,30 @@ async fn behind_a_proxy_the_public_url_is_what_is_verified(backend: Backend) {
     }
 }
 
-async fn a_long_reply_is_cut_to_1600_characters_at_a_word(backend: Backend) {
+async fn a_long_reply_is_cut_to_the_segment_budget_at_a_word(backend: Backend) {
     let sms = connected(backend, &[]).await;
     let long = "sana ".repeat(320); // 1,600 characters; the echo adds six more
     assert_eq!(sms.text(long.trim_end()).await, StatusCode::OK);
     eventually("a reply", || async { !sms.replies().is_empty() }).await;
-    let reply = &sms.replies()[0].body;
-    assert!(
-        reply.chars().count() <= 1600,
-        "{} characters",
-        reply.chars().count()
-    );
+    let reply = sms.replies()[0].body.clone();
     assert!(reply.ends_with("sana..."), "cut at a word: {reply}");
+    // The default budget: 3 segments.
     assert_eq!(
         sms.app
-            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND segments = 11")
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND segments = 3")
+            .await,
+        1
+    );
+
+    // The largest budget, 10 segments, stays under Twilio's 1,600 characters.
+    sms.app.db_execute("UPDATE chatbots SET reply_segments = 10").await;
+    assert_eq!(sms.text(long.trim_end()).await, StatusCode::OK);
+    eventually("a second reply", || async { sms.replies().len() == 2 }).await;
+    let reply = sms.replies()[1].body.clone();
+    assert!(reply.chars().count() <= 1600 && reply.ends_with("sana..."));
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND segments = 10")
             .await,
         1
     );
@@ -814,7 +828,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
 
 on_both_databases!(
     a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once,
-    a_long_reply_is_cut_to_1600_characters_at_a_word,
+    a_long_reply_is_cut_to_the_segment_budget_at_a_word,
     a_late_status_callback_never_moves_a_message_backwards,
     two_instances_on_one_database_answer_every_text_exactly_once,
     the_signature_covers_the_query_string_and_the_default_port_form,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+// Three tries must end within the reply job's 60-second lease.
+const TIMEOUT: Duration = Duration::from_secs(15);
 const TRIES: usize = 3;
 
 /// Why the model gave no answer, in words fit for the inbox thread (never the key or the address).
