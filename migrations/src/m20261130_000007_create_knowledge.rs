@@ -198,10 +198,8 @@ impl MigrationTrait for Migration {
             .await?;
             db.execute_unprepared("CREATE INDEX idx_passages_tsv ON passages USING GIN (tsv)")
                 .await?;
-            db.execute_unprepared(
-                "CREATE INDEX idx_passages_base ON passages (knowledge_base_id)",
-            )
-            .await?;
+            db.execute_unprepared("CREATE INDEX idx_passages_base ON passages (knowledge_base_id)")
+                .await?;
         } else {
             // External-content FTS5 over the passages table, kept in step by triggers. Passages are
             // only ever inserted and deleted, never updated.
@@ -238,8 +236,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Postgres
-        {
+        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
             db.execute_unprepared("DROP TABLE IF EXISTS passages_fts")
                 .await?;
         }

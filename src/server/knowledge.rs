@@ -59,7 +59,16 @@ pub async fn add_file(
         return Err(AddError::Empty(shown));
     }
     let title = title_from_file_name(file_name);
-    store(db, workspace_id, base_id, &title, Some(file_name), kind, content).await
+    store(
+        db,
+        workspace_id,
+        base_id,
+        &title,
+        Some(file_name),
+        kind,
+        content,
+    )
+    .await
 }
 
 /// Adds pasted text as a document of its own.

@@ -157,7 +157,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let mut workers = worker::spawn(&self.state, self.state.config.workers, workers_stop.clone());
+        let mut workers =
+            worker::spawn(&self.state, self.state.config.workers, workers_stop.clone());
         if self.state.config.workers > 0 {
             workers.push(crate::server::knowledge::ingest::spawn(
                 self.state.db.clone(),

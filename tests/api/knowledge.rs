@@ -62,7 +62,10 @@ async fn offline(backend: Backend) -> Sms {
 }
 
 async fn last_reply(sms: &Sms, count: usize) -> String {
-    eventually("a reply at Twilio", || async { sms.replies().len() >= count }).await;
+    eventually("a reply at Twilio", || async {
+        sms.replies().len() >= count
+    })
+    .await;
     sms.replies()[count - 1].body.clone()
 }
 
@@ -72,7 +75,11 @@ async fn status(app: &TestApp) -> String {
 
 async fn without_a_model_the_bot_answers_from_its_knowledge_base(backend: Backend) {
     let sms = offline(backend).await;
-    with_articles(&sms.app, &["returns-and-refunds.md", "orders-and-shipping.md"]).await;
+    with_articles(
+        &sms.app,
+        &["returns-and-refunds.md", "orders-and-shipping.md"],
+    )
+    .await;
 
     sms.text("hi").await;
     assert_eq!(last_reply(&sms, 1).await, GREETING);
@@ -131,10 +138,7 @@ async fn the_model_gets_the_prompt_the_passages_as_data_and_the_turns(backend: B
     with_articles(&sms.app, &["returns-and-refunds.md", "warranty.md"]).await;
 
     sms.text("how long do refunds take").await;
-    assert_eq!(
-        last_reply(&sms, 1).await,
-        "Echo: how long do refunds take"
-    );
+    assert_eq!(last_reply(&sms, 1).await, "Echo: how long do refunds take");
     let request = requests(&sms).pop().expect("a model request");
     let messages = request["messages"].as_array().expect("messages");
     assert_eq!(messages[0]["role"], "system");
@@ -219,7 +223,9 @@ async fn the_model_can_hand_the_conversation_to_a_person(backend: Backend) {
     .await;
     assert_eq!(
         sms.app
-            .count("SELECT COUNT(*) AS n FROM messages WHERE body LIKE 'The model could not answer%'")
+            .count(
+                "SELECT COUNT(*) AS n FROM messages WHERE body LIKE 'The model could not answer%'"
+            )
             .await,
         1
     );
@@ -245,7 +251,10 @@ async fn a_replaced_document_swaps_its_passages_and_a_deleted_one_takes_them_alo
     .await
     .expect("replaced");
     ingest::drain(&sms.app.db).await.expect("drained");
-    assert_eq!(sms.app.count("SELECT COUNT(*) AS n FROM documents").await, 1);
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) AS n FROM documents").await,
+        1
+    );
     assert_eq!(sms.app.count("SELECT COUNT(*) AS n FROM passages").await, 1);
 
     sms.text("how long is the frame warranty").await;
@@ -277,10 +286,20 @@ async fn unreadable_files_fail_with_the_reason(backend: Backend) {
     let sms = offline(backend).await;
     let base = with_articles(&sms.app, &[]).await;
     let chatbot = the_chatbot(&sms.app).await;
-    let unsupported = add_file(&sms.app.db, chatbot.workspace_id, base, "logo.png", None, b"\x89PNG")
-        .await
-        .expect_err("refused");
-    assert!(unsupported.to_string().contains("can't be read"), "{unsupported}");
+    let unsupported = add_file(
+        &sms.app.db,
+        chatbot.workspace_id,
+        base,
+        "logo.png",
+        None,
+        b"\x89PNG",
+    )
+    .await
+    .expect_err("refused");
+    assert!(
+        unsupported.to_string().contains("can't be read"),
+        "{unsupported}"
+    );
     add_file(
         &sms.app.db,
         chatbot.workspace_id,
@@ -320,7 +339,11 @@ async fn kb_import_loads_files_for_a_chatbot(backend: Backend) {
     )
     .await;
     let said = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{said} {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(said.contains("2 of 2 files imported"), "{said}");
     let bases = repo::bases_of_chatbot(&sms.app.db, chatbot.workspace_id, chatbot.id)
         .await
@@ -332,7 +355,13 @@ async fn kb_import_loads_files_for_a_chatbot(backend: Backend) {
     std::fs::write(&bad, b"PK").expect("write");
     let output = cli(
         &sms.app,
-        &["kb", "import", "--chatbot", &chatbot.id.to_string(), bad.to_str().expect("path")],
+        &[
+            "kb",
+            "import",
+            "--chatbot",
+            &chatbot.id.to_string(),
+            bad.to_str().expect("path"),
+        ],
     )
     .await;
     assert!(!output.status.success());

@@ -93,7 +93,10 @@ impl Model<'_> {
     }
 
     async fn call_once(&self, messages: &[ChatMessage]) -> Result<String, ModelError> {
-        let url = format!("{}/chat/completions", self.base.as_str().trim_end_matches('/'));
+        let url = format!(
+            "{}/chat/completions",
+            self.base.as_str().trim_end_matches('/')
+        );
         let mut request = self.http.post(url).timeout(TIMEOUT).json(&ChatRequest {
             model: self.name,
             messages,

@@ -15,8 +15,20 @@ pub const GREETING: &str = "Hi! What can I help you with?";
 pub const YOU_ARE_WELCOME: &str = "You're welcome! Anything else I can help with?";
 
 const GREETINGS: &[&str] = &[
-    "hi", "hello", "hey", "hiya", "yo", "morning", "good", "evening", "afternoon", "there",
-    "moi", "hei", "terve", "hej",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "yo",
+    "morning",
+    "good",
+    "evening",
+    "afternoon",
+    "there",
+    "moi",
+    "hei",
+    "terve",
+    "hej",
 ];
 const THANKS: &[&str] = &[
     "thanks", "thank", "you", "thx", "ty", "cheers", "kiitos", "tack", "great", "ok", "okay",
@@ -40,7 +52,9 @@ pub fn small_talk(message: &str) -> Option<&'static str> {
     if words.iter().all(|w| GREETINGS.contains(&w.as_str())) {
         return Some(GREETING);
     }
-    if words.iter().any(|w| w.starts_with("thank") || w == "thx" || w == "ty" || w == "kiitos")
+    if words
+        .iter()
+        .any(|w| w.starts_with("thank") || w == "thx" || w == "ty" || w == "kiitos")
         && words.iter().all(|w| THANKS.contains(&w.as_str()))
     {
         return Some(YOU_ARE_WELCOME);
@@ -71,7 +85,10 @@ pub fn answer(hits: &[Hit], language: Language, max_chars: usize) -> Offline {
             .iter()
             .enumerate()
             .map(|(i, unit)| (i, coverage_of(&best.query, &analyzer.index_terms(unit))))
-            .fold((0, 0.0), |best, (i, c)| if c > best.1 { (i, c) } else { best })
+            .fold(
+                (0, 0.0),
+                |best, (i, c)| if c > best.1 { (i, c) } else { best },
+            )
             .0
     };
     let mut reply = String::new();
@@ -102,7 +119,9 @@ fn sentences(body: &str) -> Vec<String> {
             current.push(c);
             let ends = matches!(c, '.' | '!' | '?')
                 && chars.get(i + 1).is_none_or(|n| n.is_whitespace())
-                && chars.get(i + 2).is_none_or(|n| n.is_uppercase() || n.is_ascii_digit() || *n == '"');
+                && chars
+                    .get(i + 2)
+                    .is_none_or(|n| n.is_uppercase() || n.is_ascii_digit() || *n == '"');
             if ends {
                 out.push(current.trim().to_owned());
                 current.clear();

@@ -25,7 +25,10 @@ pub fn plain_text(markdown: &str) -> String {
     let mut out = String::new();
     let mut link: Option<String> = None;
     let mut list_depth = 0usize;
-    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES) {
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES,
+    ) {
         match event {
             Event::Text(text) | Event::Code(text) => out.push_str(&text),
             Event::SoftBreak => out.push(' '),
@@ -165,7 +168,9 @@ mod tests {
 
     #[test]
     fn typographic_characters_become_gsm7_and_emoji_go() {
-        let shaped = to_gsm("It\u{2019}s \u{201c}ready\u{201d} \u{2014} 9\u{2013}17\u{2026} \u{1f6b2} Dvo\u{0159}\u{00e1}k");
+        let shaped = to_gsm(
+            "It\u{2019}s \u{201c}ready\u{201d} \u{2014} 9\u{2013}17\u{2026} \u{1f6b2} Dvo\u{0159}\u{00e1}k",
+        );
         assert_eq!(shaped, "It's \"ready\" - 9-17... Dvorak");
         assert_eq!(segments(&shaped).encoding, Encoding::Gsm7);
         // Another script keeps its letters: the meaning does not allow replacing them.

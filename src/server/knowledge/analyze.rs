@@ -61,18 +61,130 @@ const SHORTHANDS: &[(&str, &str)] = &[
 
 /// Words of a question that say nothing about what is asked.
 const FILLER: &[&str] = &[
-    "hi", "hello", "hey", "hiya", "please", "thanks", "thank", "wondering", "wonder", "question",
-    "quick", "know", "tell", "just", "like", "ok", "okay", "hmm", "so", "anyway", "guys", "there",
-    "want", "wanna", "gonna", "need", "get", "gets", "getting", "got", "would", "could", "also",
-    "really", "actually", "still", "one", "thing", "things", "stuff", "ask", "asking", "pretty",
-    "sure", "kind", "sort", "bit", "lol", "wtf", "omg", "yeah", "yes", "good", "morning",
-    "evening", "afternoon", "you", "guy", "folks", "team", "long", "many", "much", "go", "going",
-    "goes", "come", "came", "make", "making", "made", "put", "take", "use", "using", "something",
-    "anything", "someone", "anyone", "another", "even", "way", "lot", "let", "says", "said",
-    "say", "doesnt", "isnt", "didnt", "wasnt", "arent", "thats", "theres", "til", "till",
-    "until", "ago", "right", "now", "possible", "able", "happen", "happens", "work", "works",
-    "everything", "somewhere", "anywhere", "without", "instead", "find", "see", "look", "looking",
-    "mean", "means", "think", "thinking", "whole", "exactly", "maybe", "probably", "im",
+    "hi",
+    "hello",
+    "hey",
+    "hiya",
+    "please",
+    "thanks",
+    "thank",
+    "wondering",
+    "wonder",
+    "question",
+    "quick",
+    "know",
+    "tell",
+    "just",
+    "like",
+    "ok",
+    "okay",
+    "hmm",
+    "so",
+    "anyway",
+    "guys",
+    "there",
+    "want",
+    "wanna",
+    "gonna",
+    "need",
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "would",
+    "could",
+    "also",
+    "really",
+    "actually",
+    "still",
+    "one",
+    "thing",
+    "things",
+    "stuff",
+    "ask",
+    "asking",
+    "pretty",
+    "sure",
+    "kind",
+    "sort",
+    "bit",
+    "lol",
+    "wtf",
+    "omg",
+    "yeah",
+    "yes",
+    "good",
+    "morning",
+    "evening",
+    "afternoon",
+    "you",
+    "guy",
+    "folks",
+    "team",
+    "long",
+    "many",
+    "much",
+    "go",
+    "going",
+    "goes",
+    "come",
+    "came",
+    "make",
+    "making",
+    "made",
+    "put",
+    "take",
+    "use",
+    "using",
+    "something",
+    "anything",
+    "someone",
+    "anyone",
+    "another",
+    "even",
+    "way",
+    "lot",
+    "let",
+    "says",
+    "said",
+    "say",
+    "doesnt",
+    "isnt",
+    "didnt",
+    "wasnt",
+    "arent",
+    "thats",
+    "theres",
+    "til",
+    "till",
+    "until",
+    "ago",
+    "right",
+    "now",
+    "possible",
+    "able",
+    "happen",
+    "happens",
+    "work",
+    "works",
+    "everything",
+    "somewhere",
+    "anywhere",
+    "without",
+    "instead",
+    "find",
+    "see",
+    "look",
+    "looking",
+    "mean",
+    "means",
+    "think",
+    "thinking",
+    "whole",
+    "exactly",
+    "maybe",
+    "probably",
+    "im",
 ];
 
 /// A language's analyser; one per language for the life of the process.
@@ -188,8 +300,8 @@ pub fn words(text: &str) -> Vec<String> {
     for (i, &c) in chars.iter().enumerate() {
         let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
         let next = chars.get(i + 1).copied();
-        let between_digits = prev.is_some_and(|p| p.is_ascii_digit())
-            && next.is_some_and(|n| n.is_ascii_digit());
+        let between_digits =
+            prev.is_some_and(|p| p.is_ascii_digit()) && next.is_some_and(|n| n.is_ascii_digit());
         if c.is_alphanumeric() {
             current.push(c);
         } else if (c == ',' || c == ' ' || c == '\u{a0}' || c == '\u{202f}')
@@ -239,10 +351,15 @@ mod tests {
     fn words_join_thousands_and_keep_compounds_whole_and_in_parts() {
         assert_eq!(
             words("E-bike costs 1,200 € or 12 500 kr, don't wait!"),
-            ["ebike", "e", "bike", "costs", "1200", "or", "12500", "kr", "dont", "wait"]
+            [
+                "ebike", "e", "bike", "costs", "1200", "or", "12500", "kr", "dont", "wait"
+            ]
         );
         assert_eq!(words("3, 4 and 5"), ["3", "4", "and", "5"]);
-        assert_eq!(words("12km by 2pm 2day"), ["12", "km", "by", "2", "pm", "2day"]);
+        assert_eq!(
+            words("12km by 2pm 2day"),
+            ["12", "km", "by", "2", "pm", "2day"]
+        );
     }
 
     #[test]

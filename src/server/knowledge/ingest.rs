@@ -100,7 +100,9 @@ async fn process(db: &DatabaseConnection, claimed: Claimed) -> Result<(), DbErr>
         .as_deref()
         .filter(|_| document.file_name.is_some())
         .and_then(DocumentTitle::lenient);
-    let shown_title = title.as_ref().map_or(document.title.as_str(), DocumentTitle::as_str);
+    let shown_title = title
+        .as_ref()
+        .map_or(document.title.as_str(), DocumentTitle::as_str);
     let analyzer = Analyzer::of(claimed.language);
     let total = chunks.len();
     let mut passages = Vec::with_capacity(total);

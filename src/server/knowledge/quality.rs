@@ -57,9 +57,17 @@ impl fmt::Display for Report {
             "{} articles, {} answerable questions, {} unanswerable",
             self.articles, self.answerable, self.unanswerable
         )?;
-        writeln!(f, "recall@3           {:.3}  (target >= 0.900)", self.recall_at_3)?;
+        writeln!(
+            f,
+            "recall@3           {:.3}  (target >= 0.900)",
+            self.recall_at_3
+        )?;
         writeln!(f, "MRR                {:.3}", self.mrr)?;
-        writeln!(f, "answer pass rate   {:.3}  (offline responder)", self.pass_rate)?;
+        writeln!(
+            f,
+            "answer pass rate   {:.3}  (offline responder)",
+            self.pass_rate
+        )?;
         write!(
             f,
             "false-answer rate  {:.3}  (target <= 0.050)",
@@ -168,7 +176,14 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
             let got: Vec<String> = hits
                 .iter()
                 .take(3)
-                .map(|h| format!("{}#{} ({:.2})", file_of(h.passage.document_id), h.passage.heading, h.coverage))
+                .map(|h| {
+                    format!(
+                        "{}#{} ({:.2})",
+                        file_of(h.passage.document_id),
+                        h.passage.heading,
+                        h.coverage
+                    )
+                })
                 .collect();
             report.misses.push(format!(
                 "NOT IN TOP 3  {:?} wants {article}#{heading}, got {got:?}",
@@ -212,7 +227,12 @@ fn explain(hit: &crate::server::knowledge::retrieve::Hit) -> String {
         .iter()
         .map(|w| {
             let found = w.terms.iter().any(|t| present.contains(t.as_str()));
-            format!("{}{}({:.1})", if found { "+" } else { "-" }, w.text, w.weight)
+            format!(
+                "{}{}({:.1})",
+                if found { "+" } else { "-" },
+                w.text,
+                w.weight
+            )
         })
         .collect::<Vec<_>>()
         .join(" ")

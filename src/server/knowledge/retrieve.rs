@@ -219,7 +219,9 @@ pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> 
         let weight = terms
             .iter()
             .map(|t| vocabulary.idf(t))
-            .fold(None, |max: Option<f64>, w| Some(max.map_or(w, |m| m.max(w))))
+            .fold(None, |max: Option<f64>, w| {
+                Some(max.map_or(w, |m| m.max(w)))
+            })
             .unwrap_or_else(|| vocabulary.unknown_weight());
         words.push(Word {
             text: word,
@@ -254,7 +256,8 @@ fn bm25(query: &Query, vocabulary: &Vocabulary, heading: &str, body: &str) -> f6
             word.terms
                 .iter()
                 .map(|term| {
-                    let tf = HEADING_WEIGHT * count(heading, term) as f64 + count(body, term) as f64;
+                    let tf =
+                        HEADING_WEIGHT * count(heading, term) as f64 + count(body, term) as f64;
                     if tf == 0.0 {
                         return 0.0;
                     }
@@ -395,7 +398,11 @@ mod tests {
             &vocabulary,
         );
         assert!(query.is_empty());
-        let car = resolve("refund for a car", Analyzer::of(Language::English), &vocabulary);
+        let car = resolve(
+            "refund for a car",
+            Analyzer::of(Language::English),
+            &vocabulary,
+        );
         assert_eq!(car.terms(), ["refund"]);
         assert!(coverage_of(&car, "refund") < 0.6);
     }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, Value,
 };
 use uuid::Uuid;
 
@@ -379,7 +380,12 @@ pub async fn claim_document(
             .one(db)
             .await?
         else {
-            fail_document(db, &candidate, "The uploaded file was lost; upload it again.").await?;
+            fail_document(
+                db,
+                &candidate,
+                "The uploaded file was lost; upload it again.",
+            )
+            .await?;
             continue;
         };
         let language = knowledge_base::Entity::find_by_id(candidate.knowledge_base_id)
@@ -407,7 +413,10 @@ pub async fn set_progress(
 ) -> Result<(), DbErr> {
     let _gate = super::write_gate(db).await;
     document::Entity::update_many()
-        .col_expr(document::Column::Progress, Expr::value(percent.clamp(0, 100)))
+        .col_expr(
+            document::Column::Progress,
+            Expr::value(percent.clamp(0, 100)),
+        )
         .filter(document::Column::Id.eq(claimed.id))
         .filter(document::Column::UpdatedAt.eq(claimed.updated_at))
         .exec(db)
@@ -428,7 +437,10 @@ pub async fn fail_document(
             Expr::value(DocumentState::Failed.as_str()),
         )
         .col_expr(document::Column::Error, Expr::value(reason))
-        .col_expr(document::Column::LeaseUntil, Expr::value(Value::ChronoDateTimeUtc(None)))
+        .col_expr(
+            document::Column::LeaseUntil,
+            Expr::value(Value::ChronoDateTimeUtc(None)),
+        )
         .col_expr(document::Column::UpdatedAt, Expr::value(now()))
         .filter(document::Column::Id.eq(claimed.id))
         .filter(document::Column::UpdatedAt.eq(claimed.updated_at))
@@ -468,7 +480,10 @@ pub async fn finish_document(
             Expr::value(i32::try_from(passages.len()).unwrap_or(i32::MAX)),
         )
         .col_expr(document::Column::Error, Expr::value(Value::String(None)))
-        .col_expr(document::Column::LeaseUntil, Expr::value(Value::ChronoDateTimeUtc(None)))
+        .col_expr(
+            document::Column::LeaseUntil,
+            Expr::value(Value::ChronoDateTimeUtc(None)),
+        )
         .col_expr(document::Column::UpdatedAt, Expr::value(now()));
     if let Some(title) = title {
         update = update.col_expr(document::Column::Title, Expr::value(title.as_str()));
