@@ -54,11 +54,7 @@ pub fn plain_text(markdown: &str) -> String {
             }
             Event::End(
                 TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::TableRow,
-            ) => {
-                if list_depth == 0 {
-                    new_line(&mut out);
-                }
-            }
+            ) if list_depth == 0 => new_line(&mut out),
             Event::End(TagEnd::TableCell) => out.push_str(" | "),
             _ => {}
         }

@@ -151,7 +151,7 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
                     "FALSE ANSWER  {:?} (coverage {:.2} of {}) → {answer:?}",
                     question.text,
                     hits.first().map_or(0.0, |h| h.coverage),
-                    hits.first().map(|h| explain(h)).unwrap_or_default(),
+                    hits.first().map(explain).unwrap_or_default(),
                 ));
             }
             continue;
@@ -204,7 +204,7 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
                 "WRONG ANSWER  {:?} (rank {rank:?}, coverage {:.2} of {}) wants {:?}, got {answer:?}",
                 question.text,
                 hits.first().map_or(0.0, |h| h.coverage),
-                hits.first().map(|h| explain(h)).unwrap_or_default(),
+                hits.first().map(explain).unwrap_or_default(),
                 question.facts
             ));
         }

@@ -138,8 +138,10 @@ impl Vocabulary {
 
 /// Vocabularies by (knowledge base, revision): a changed base has a new revision, so a stale entry
 /// is never used, on any instance.
-fn cache() -> &'static Mutex<HashMap<Uuid, (i64, Arc<Vocabulary>)>> {
-    static CACHE: OnceLock<Mutex<HashMap<Uuid, (i64, Arc<Vocabulary>)>>> = OnceLock::new();
+type Cache = Mutex<HashMap<Uuid, (i64, Arc<Vocabulary>)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
