@@ -313,8 +313,13 @@ async fn answer_inbound(
                 else {
                     return Err(Setback::Fail("the chatbot no longer exists".into()));
                 };
-                match agent::respond(state, &chatbot, &inbound, Channel::of(&conversation.channel))
-                    .await
+                match agent::respond(
+                    state,
+                    &chatbot,
+                    &inbound,
+                    Channel::of(&conversation.channel),
+                )
+                .await
                 {
                     Ok(Outcome::Reply(text)) => text,
                     Ok(Outcome::Escalate(why)) => {

@@ -630,7 +630,9 @@ async fn a_long_reply_is_cut_to_the_segment_budget_at_a_word(backend: Backend) {
     );
 
     // The largest budget, 10 segments, stays under Twilio's 1,600 characters.
-    sms.app.db_execute("UPDATE chatbots SET reply_segments = 10").await;
+    sms.app
+        .db_execute("UPDATE chatbots SET reply_segments = 10")
+        .await;
     assert_eq!(sms.text(long.trim_end()).await, StatusCode::OK);
     eventually("a second reply", || async { sms.replies().len() == 2 }).await;
     let reply = sms.replies()[1].body.clone();
