@@ -191,7 +191,8 @@ pub async fn add_text(base_id: Uuid, title: String, text: String) -> Result<Uuid
         async {
             let state = state::app_state()?;
             let member = auth::require_manager(&state).await?;
-            let title = DocumentTitle::parse(&title).map_err(|e| AppError::invalid("title", e.0))?;
+            let title =
+                DocumentTitle::parse(&title).map_err(|e| AppError::invalid("title", e.0))?;
             let text = PastedText::parse(&text).map_err(|e| AppError::invalid("text", e.0))?;
             let document =
                 match knowledge::add_text(&state.db, member.workspace_id, base_id, &title, &text)
