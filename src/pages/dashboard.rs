@@ -118,6 +118,7 @@ fn Frame(viewer: Viewer, allowed: bool, live: LiveUpdates) -> impl IntoView {
                         </li>
                         {viewer.role.can_manage().then(|| view! {
                             <li><A href="/chatbots" attr:class=nav_link>"Chatbots"</A></li>
+                            <li><A href="/knowledge" attr:class=nav_link>"Knowledge"</A></li>
                         }.into_any())}
                         {viewer.role.can_manage_team().then(|| view! {
                             <li><A href="/team" attr:class=nav_link>"Team"</A></li>

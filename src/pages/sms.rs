@@ -7,9 +7,11 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
+use crate::pages::knowledge::reply_length_label;
 use crate::pages::{
     BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, action_error, field_error,
 };
+use crate::server_fns::knowledge::{ChatbotKnowledge, get_chatbot_knowledge};
 use crate::server_fns::sms::{
     ConfigureSmsWebhook, ConnectSms, DemoCredentials, DisconnectSms, SmsConnectionView,
     SmsSettings, UpdateSms, WebhookCheck, check_sms_webhook, get_sms_settings,
@@ -41,12 +43,22 @@ pub fn SmsPage() -> impl IntoView {
         },
     );
     let disconnected = Signal::derive(move || matches!(disconnect.value().get(), Some(Ok(()))));
+    // Made here, outside the Suspense, so hydration finds the server's answer (see chatbot.rs).
+    let knowledge = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_chatbot_knowledge(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! {
-                        <SmsSettingsView settings connect update disconnect disconnected/>
+                        <SmsSettingsView settings connect update disconnect disconnected knowledge/>
                     }.into_any(),
                     Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
@@ -62,6 +74,7 @@ fn SmsSettingsView(
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
     disconnected: Signal<bool>,
+    knowledge: Resource<Result<ChatbotKnowledge, AppError>>,
 ) -> impl IntoView {
     let SmsSettings {
         chatbot_id,
@@ -73,7 +86,7 @@ fn SmsSettingsView(
     } = settings;
     let body = match (connection, plan_allows) {
         (Some(connection), _) => view! {
-            <Connected chatbot_id connection webhook_url update disconnect local_mode=demo.is_some()/>
+            <Connected chatbot_id connection webhook_url update disconnect local_mode=demo.is_some() knowledge/>
         }
         .into_any(),
         (None, false) => view! { <UpgradeNotice/> }.into_any(),
@@ -193,6 +206,7 @@ fn Connected(
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
     local_mode: bool,
+    knowledge: Resource<Result<ChatbotKnowledge, AppError>>,
 ) -> impl IntoView {
     let configure = ServerAction::<ConfigureSmsWebhook>::new();
     let check = Resource::new(
@@ -234,6 +248,7 @@ fn Connected(
         </div>
 
         <WebhookPanel chatbot_id webhook_url phone_number check configure/>
+        <HowTextsAreAnswered chatbot_id knowledge/>
 
         <Show when=move || local_mode>
             <p class="mt-6 rounded-md bg-indigo-50 p-4 text-sm text-indigo-950">
@@ -311,6 +326,92 @@ fn WebhookPanel(
                 </button>
             </ActionForm>
             <FormError error=configure_error/>
+        </div>
+    }
+}
+
+/// What answers a text: the same agent as the website chat, with this chatbot's prompt and
+/// knowledge bases, in plain text within the chatbot's segment budget.
+#[component]
+fn HowTextsAreAnswered(
+    chatbot_id: Uuid,
+    knowledge: Resource<Result<ChatbotKnowledge, AppError>>,
+) -> impl IntoView {
+    view! {
+        <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200" data-testid="sms-agent">
+            <h3 class="font-semibold">"How texts are answered"</h3>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    match knowledge.await {
+                        Ok(knowledge) => view! { <AgentSummary chatbot_id knowledge/> }.into_any(),
+                        Err(error) => view! { <div class="mt-2"><FormError error=Some(error)/></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn AgentSummary(chatbot_id: Uuid, knowledge: ChatbotKnowledge) -> impl IntoView {
+    let ChatbotKnowledge {
+        bases,
+        reply_segments,
+        uses_model,
+    } = knowledge;
+    let linked: Vec<(Uuid, String)> = bases
+        .into_iter()
+        .filter(|(_, _, on)| *on)
+        .map(|(id, name, _)| (id, name))
+        .collect();
+    let settings = format!("/chatbots/{chatbot_id}");
+    let prompt_link = view! { <a class=LINK href=settings.clone()>"system prompt"</a> };
+    let bases_view = if linked.is_empty() {
+        view! {
+            <p class="mt-2 rounded-md bg-amber-50 p-3 text-amber-900" data-testid="sms-no-knowledge">
+                "This chatbot has no knowledge base yet — without one, every question goes to a person. "
+                <a class=LINK href=format!("{settings}#knowledge")>"Choose or create a knowledge base"</a>
+                "."
+            </p>
+        }
+        .into_any()
+    } else {
+        let count = linked.len();
+        view! {
+            <p class="mt-2">
+                {if count == 1 { "It answers from this knowledge base: " } else { "It answers from these knowledge bases: " }}
+                {linked.into_iter().enumerate().map(|(i, (id, name))| view! {
+                    {(i > 0).then_some(if i + 1 == count { " and " } else { ", " })}
+                    <a class=LINK href=format!("/knowledge/{id}")>{name}</a>
+                }).collect_view()}
+                ". When they hold no answer, the conversation goes to a person in the inbox."
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="mt-1 text-sm text-slate-700">
+            <p>
+                "Texts to this number are answered by the same agent as your website chat. "
+                {if uses_model {
+                    view! { "It follows this chatbot's " {prompt_link} "." }.into_any()
+                } else {
+                    view! {
+                        "No language model is configured on this server, so a reply quotes the best-matching passage of a knowledge base; the chatbot's "
+                        {prompt_link}
+                        " is used once a model is configured."
+                    }.into_any()
+                }}
+            </p>
+            {bases_view}
+            <p class="mt-2">
+                {format!(
+                    "Replies are plain text (no Markdown), within {}.",
+                    reply_length_label(reply_segments)
+                )}
+                " "
+                <a class=LINK href=format!("{settings}#knowledge")>"Change the reply length"</a>
+            </p>
         </div>
     }
 }

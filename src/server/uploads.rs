@@ -1,14 +1,16 @@
 //! `POST /api/knowledge/{base}/upload`: files for a knowledge base, as `multipart/form-data` (one or
 //! more `file` parts). Each file is stored through the same path as `viesti kb import` and read by
 //! the document worker; the answer lists what was added and, in words, what was refused.
+use crate::error::AppError;
 use crate::server::auth::member_of_session;
 use crate::server::knowledge::{AddError, add_file};
+use crate::server::repo::knowledge::find_base;
 use crate::server::state::AppState;
+use crate::server_fns::knowledge::{UploadAnswer, UploadedDocument};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -21,19 +23,6 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_REQUEST_BYTES)
 }
 
-#[derive(Serialize)]
-struct Added {
-    id: Uuid,
-    title: String,
-}
-
-#[derive(Serialize)]
-struct Uploaded {
-    added: Vec<Added>,
-    /// One sentence per refused file.
-    errors: Vec<String>,
-}
-
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -42,26 +31,31 @@ pub async fn upload(
 ) -> Response {
     let member = match member_of_session(&state, &session).await {
         Ok(Some(member)) if member.role.can_manage() => member,
-        Ok(Some(_)) => return refuse(StatusCode::FORBIDDEN, "Your role doesn't allow that."),
-        Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "Please sign in to continue."),
+        Ok(Some(_)) => {
+            return refuse(StatusCode::FORBIDDEN, &AppError::Forbidden.to_string());
+        }
+        Ok(None) => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                &AppError::Unauthenticated.to_string(),
+            );
+        }
         Err(error) => return refuse(error.status(), &error.to_string()),
     };
-    let mut result = Uploaded {
-        added: Vec::new(),
-        errors: Vec::new(),
-    };
+    // Before any file is read: another workspace's base is not found, whatever the files are.
+    match find_base(&state.db, member.workspace_id, base_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(),
+        Err(error) => return internal(&error),
+    }
+    let mut result = UploadAnswer::default();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(error) => {
-                let status = error.status();
-                let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "The upload is larger than 25 MB: send fewer files at a time.".to_owned()
-                } else {
-                    format!("The upload could not be read: {}", error.body_text())
-                };
-                return refuse(status, &message);
+                let message = format!("The upload could not be read: {}", error.body_text());
+                return unreadable(error.status(), &message);
             }
         };
         if field.name() != Some("file") {
@@ -72,10 +66,8 @@ pub async fn upload(
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
             Err(error) => {
-                return refuse(
-                    error.status(),
-                    &format!("{file_name}: the file could not be received."),
-                );
+                let message = format!("{file_name}: the file could not be received.");
+                return unreadable(error.status(), &message);
             }
         };
         match add_file(
@@ -88,23 +80,13 @@ pub async fn upload(
         )
         .await
         {
-            Ok(document) => result.added.push(Added {
+            Ok(document) => result.added.push(UploadedDocument {
                 id: document.id,
                 title: document.title,
             }),
-            Err(AddError::NoSuchBase) => {
-                return refuse(
-                    StatusCode::NOT_FOUND,
-                    "That knowledge base doesn't exist, or it isn't part of your workspace.",
-                );
-            }
-            Err(AddError::Db(error)) => {
-                tracing::error!(%error, "storing an uploaded document failed");
-                return refuse(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side. Please try again in a moment.",
-                );
-            }
+            // Deleted while the upload ran.
+            Err(AddError::NoSuchBase) => return not_found(),
+            Err(AddError::Db(error)) => return internal(&error),
             Err(refused) => result.errors.push(refused.to_string()),
         }
     }
@@ -125,10 +107,37 @@ pub async fn upload(
 fn refuse(status: StatusCode, message: &str) -> Response {
     (
         status,
-        Json(Uploaded {
+        Json(UploadAnswer {
             added: Vec::new(),
             errors: vec![message.to_owned()],
         }),
     )
         .into_response()
+}
+
+/// A multipart body that broke off or went over the request limit.
+fn unreadable(status: StatusCode, message: &str) -> Response {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        refuse(
+            status,
+            "The upload is larger than 25 MB: send fewer files at a time.",
+        )
+    } else {
+        refuse(status, message)
+    }
+}
+
+fn not_found() -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        "That knowledge base doesn't exist, or it isn't part of your workspace.",
+    )
+}
+
+fn internal(error: &sea_orm::DbErr) -> Response {
+    tracing::error!(%error, "storing an uploaded document failed");
+    refuse(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again in a moment.",
+    )
 }

@@ -48,6 +48,28 @@ pub struct KnowledgeBaseDetail {
 pub struct ChatbotKnowledge {
     pub bases: Vec<(Uuid, String, bool)>,
     pub reply_segments: u8,
+    /// Whether this server writes answers with a language model (which follows the system prompt);
+    /// without one, answers are quoted from the best passage.
+    pub uses_model: bool,
+}
+
+/// Where the browser posts files for a knowledge base (see `crate::server::uploads`).
+pub fn upload_path(base_id: Uuid) -> String {
+    format!("/api/knowledge/{base_id}/upload")
+}
+
+/// A document the upload added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedDocument {
+    pub id: Uuid,
+    pub title: String,
+}
+
+/// The upload route's answer: what was added and, one sentence per file, what was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UploadAnswer {
+    pub added: Vec<UploadedDocument>,
+    pub errors: Vec<String>,
 }
 
 #[server(prefix = "/api", endpoint = "kb_list")]
@@ -94,6 +116,7 @@ pub async fn create_base(name: String, language: String) -> Result<Uuid, AppErro
                 .map_err(|e: crate::domain::Rejected| AppError::invalid("language", e.0))?;
             let base = repo::create_base(&state.db, member.workspace_id, &name, language).await?;
             tracing::info!(knowledge_base_id = %base.id, "knowledge base created");
+            leptos_axum::redirect(&format!("/knowledge/{}", base.id));
             Ok(base.id)
         }
         .await,
@@ -176,6 +199,7 @@ pub async fn delete_base(id: Uuid) -> Result<(), AppError> {
                 return Err(AppError::NotFound);
             }
             tracing::info!(knowledge_base_id = %id, "knowledge base deleted");
+            leptos_axum::redirect("/knowledge");
             Ok(())
         }
         .await,
@@ -252,6 +276,7 @@ pub async fn get_chatbot_knowledge(chatbot_id: Uuid) -> Result<ChatbotKnowledge,
             Ok(ChatbotKnowledge {
                 bases,
                 reply_segments: SegmentBudget::from_stored(chatbot.reply_segments).get(),
+                uses_model: state.config.model_api_base.is_some(),
             })
         }
         .await,
