@@ -15,7 +15,10 @@ use crate::pages::{
 use crate::pages::{
     dashboard::{Home, ManagerLayout},
     invite::InvitePage,
+    knowledge::KnowledgeListPage,
+    knowledge_base::KnowledgeBasePage,
     team::TeamPage,
+    widget::WidgetPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -74,6 +77,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":id/integrations/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms") view=SmsPage ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms/simulator") view=SimulatorPage/>
+                    <Route path=path!(":id/integrations/channels/web") view=WidgetPage ssr=SsrMode::Async/>
+                </ParentRoute>
+                // Knowledge bases: owners and admins, like the chatbots that answer from them.
+                <ParentRoute path=path!("/knowledge") view=ManagerLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=KnowledgeListPage ssr=SsrMode::Async/>
+                    <Route path=path!(":id") view=KnowledgeBasePage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("/inbox") view=DashboardLayout ssr=SsrMode::Async>
                     <ParentRoute path=path!("") view=InboxLayout ssr=SsrMode::Async>

@@ -7,6 +7,7 @@ mod invite;
 pub mod knowledge;
 pub mod sms_text;
 mod twilio;
+pub mod widget;
 
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};

@@ -6,12 +6,15 @@ pub mod conversation;
 pub mod dashboard;
 pub mod inbox;
 pub mod invite;
+pub mod knowledge;
+pub mod knowledge_base;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
 pub mod simulator;
 pub mod sms;
 pub mod team;
+pub mod widget;
 
 use crate::error::AppError;
 use leptos::prelude::*;

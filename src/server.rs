@@ -20,4 +20,5 @@ pub mod telemetry;
 pub mod twilio;
 pub mod uploads;
 pub mod webhooks;
+pub mod widget;
 pub mod worker;

@@ -8,6 +8,7 @@ mod m20261125_000004_inbox;
 mod m20261125_000005_create_invites;
 mod m20261125_000006_inbox_indexes;
 mod m20261130_000007_create_knowledge;
+mod m20261201_000008_widget;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_invites::Migration),
             Box::new(m20261125_000006_inbox_indexes::Migration),
             Box::new(m20261130_000007_create_knowledge::Migration),
+            Box::new(m20261201_000008_widget::Migration),
         ]
     }
 }

@@ -283,6 +283,26 @@ pub mod rules {
     pub fn friendly_name(value: &str) -> Option<String> {
         crate::domain::FriendlyName::parse(value).err().map(|e| e.0)
     }
+    pub fn widget_origins(value: &str) -> Option<String> {
+        crate::domain::widget::AllowedOrigins::parse(value)
+            .err()
+            .map(|e| e.0)
+    }
+    pub fn knowledge_base_name(value: &str) -> Option<String> {
+        crate::domain::knowledge::KnowledgeBaseName::parse(value)
+            .err()
+            .map(|e| e.0)
+    }
+    pub fn document_title(value: &str) -> Option<String> {
+        crate::domain::knowledge::DocumentTitle::parse(value)
+            .err()
+            .map(|e| e.0)
+    }
+    pub fn pasted_text(value: &str) -> Option<String> {
+        crate::domain::knowledge::PastedText::parse(value)
+            .err()
+            .map(|e| e.0)
+    }
     pub fn required_password(value: &str) -> Option<String> {
         value.is_empty().then(|| "Enter your password.".to_owned())
     }

@@ -13,24 +13,32 @@ pub struct InviteToken(String);
 /// The base64url alphabet (RFC 4648 §5), in value order.
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Whether `value` is 32 bytes as unpadded base64url, spelled the one way it can be: 43 characters
+/// hold 258 bits, 2 more than 32 bytes, so the last character's low 2 bits must be zero.
+pub(super) fn is_token(value: &str) -> bool {
+    if value.len() != InviteToken::LEN {
+        return false;
+    }
+    let mut last = 0;
+    for byte in value.bytes() {
+        match ALPHABET.iter().position(|&c| c == byte) {
+            Some(at) => last = at,
+            None => return false,
+        }
+    }
+    last & 0b11 == 0
+}
+
 impl InviteToken {
     /// Characters in a token: ⌈32 × 8 / 6⌉.
     pub const LEN: usize = 43;
 
-    /// Accepts exactly what [`InviteToken::generate`] makes. 43 characters hold 258 bits, 2 more than
-    /// 32 bytes: the last character's low 2 bits must be zero, so one token has one spelling.
+    /// Accepts exactly what [`InviteToken::generate`] makes (see [`is_token`]).
     pub fn parse(input: &str) -> Result<Self, Rejected> {
         let bad =
             || rejected("This invite link isn't complete. Copy the whole link and try again.");
         let value = input.trim();
-        if value.len() != Self::LEN {
-            return Err(bad());
-        }
-        let mut last = 0;
-        for byte in value.bytes() {
-            last = ALPHABET.iter().position(|&c| c == byte).ok_or_else(bad)?;
-        }
-        if last & 0b11 != 0 {
+        if !is_token(value) {
             return Err(bad());
         }
         Ok(Self(value.to_owned()))

@@ -4,7 +4,7 @@ use crate::components::live::use_live;
 use crate::components::time::LocalTime;
 use crate::components::{ErrorPanel, FormError, Loading, Spinner};
 use crate::domain::delivery::DeliveryState;
-use crate::domain::inbox::{ConversationStatus, StaffAction, StaffReply};
+use crate::domain::inbox::{Channel, ConversationStatus, StaffAction, StaffReply};
 use crate::domain::sms_text::{Encoding, segments, ucs2_characters};
 use crate::error::AppError;
 use crate::pages::inbox::{ChannelBadge, status_class};
@@ -173,7 +173,7 @@ fn Conversation(
             </header>
             <Thread id messages earlier_cursor retry/>
             <FormError error=retry_error/>
-            <ComposerForm id composer status reply body=draft/>
+            <ComposerForm id composer status channel reply body=draft/>
         </article>
     }
 }
@@ -316,11 +316,16 @@ fn Message(message: ThreadMessage, retry: ServerAction<InboxRetry>) -> impl Into
                     DeliveryState::Undelivered | DeliveryState::Failed => "text-red-700",
                     _ => "text-slate-600",
                 };
-                let segments = if d.segments == 1 { "1 segment".to_owned() } else { format!("{} segments", d.segments) };
+                // Web chat messages have no segments (0): only their state is shown.
+                let cost = match d.segments {
+                    0 => String::new(),
+                    1 => format!(" · 1 segment · {}", d.encoding),
+                    n => format!(" · {n} segments · {}", d.encoding),
+                };
                 view! {
                     <p class="mt-1 text-xs text-slate-600" data-testid="delivery">
                         <span class=format!("font-semibold {state_class}") data-testid="delivery-state">{d.state.label()}</span>
-                        {format!(" · {segments} · {}", d.encoding)}
+                        {cost}
                     </p>
                     {d.reason.map(|reason| view! {
                         <p class="mt-0.5 max-w-prose text-right text-xs text-red-800" data-testid="delivery-reason">
@@ -348,6 +353,7 @@ fn ComposerForm(
     id: Uuid,
     composer: Composer,
     status: ConversationStatus,
+    channel: Channel,
     reply: ServerAction<InboxReply>,
     body: RwSignal<String>,
 ) -> impl IntoView {
@@ -367,12 +373,16 @@ fn ComposerForm(
         ConversationStatus::Bot | ConversationStatus::NeedsHuman | ConversationStatus::Resolved => {
             "Sending takes the conversation over from the bot and assigns it to you."
         }
+        ConversationStatus::Human if channel == Channel::Web => {
+            "Shows up in the visitor's chat window at once."
+        }
         ConversationStatus::Human => "Goes out by SMS from the business's number.",
     };
+    let sms = channel == Channel::Sms;
     view! {
         <ActionForm action=reply attr:class="border-t border-slate-200 p-4" attr:novalidate=true>
             <input type="hidden" name="id" value=id.to_string()/>
-            <label for="reply-body" class="block text-sm font-medium text-slate-800">"Reply by SMS"</label>
+            <label for="reply-body" class="block text-sm font-medium text-slate-800">{if sms { "Reply by SMS" } else { "Reply in the website chat" }}</label>
             {closed.clone().map(|reason| view! {
                 <p class="mt-1 text-sm text-amber-900" id="reply-closed" data-testid="composer-closed">{reason}</p>
             })}
@@ -392,13 +402,17 @@ fn ComposerForm(
                     {move || {
                         let cost = cost();
                         let segments = if cost.count == 1 { "1 segment".to_owned() } else { format!("{} segments", cost.count) };
-                        format!("{} / {} characters · {segments} · {}", chars(), StaffReply::MAX_CHARS, cost.encoding.as_str())
+                        if sms {
+                            format!("{} / {} characters · {segments} · {}", chars(), StaffReply::MAX_CHARS, cost.encoding.as_str())
+                        } else {
+                            format!("{} / {} characters", chars(), StaffReply::MAX_CHARS)
+                        }
                     }}
                 </p>
                 <p class="text-slate-600">{hint}</p>
             </div>
             <p id="reply-encoding" class="mt-1 text-xs text-amber-900" data-testid="reply-encoding">
-                {move || (cost().encoding == Encoding::Ucs2).then(|| {
+                {move || (sms && cost().encoding == Encoding::Ucs2).then(|| {
                     let list: String = culprits().into_iter().map(|c| format!("{c} ")).collect();
                     format!("UCS-2 because of: {}— each segment holds 70 characters instead of 160.", list)
                 })}

@@ -30,6 +30,14 @@ pub fn readable_number(number: &str) -> String {
         .unwrap_or_else(|_| number.to_owned())
 }
 
+/// How the inbox names a customer who has no name yet: their number, or "Web visitor …".
+fn customer_label(channel: Channel, address: &str) -> String {
+    match channel {
+        Channel::Sms => readable_number(address),
+        Channel::Web => crate::domain::widget::visitor_label(address),
+    }
+}
+
 pub fn stamp(at: DateTime<Utc>) -> Stamp {
     Stamp {
         iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -108,7 +116,7 @@ pub async fn list(
                 customer: row
                     .customer_name
                     .clone()
-                    .unwrap_or_else(|| readable_number(&row.customer_address)),
+                    .unwrap_or_else(|| customer_label(channel, &row.customer_address)),
                 chatbot_name: row.chatbot_name,
                 channel,
                 channel_detail: channel_detail(
@@ -253,7 +261,12 @@ pub async fn conversation(id: Uuid, before: &str) -> Result<ConversationView, Ap
                         _ => None,
                     },
                     error_code: m.error_code,
-                    segments: m.segments,
+                    // Segments cost money by SMS only: none to show for the website chat.
+                    segments: if channel == Channel::Sms {
+                        m.segments
+                    } else {
+                        0
+                    },
                     encoding: m.encoding.clone(),
                     can_retry: can_retry && state.is_failure(),
                 }
@@ -269,7 +282,7 @@ pub async fn conversation(id: Uuid, before: &str) -> Result<ConversationView, Ap
             }
         })
         .collect();
-    let customer_number = readable_number(&conversation.customer_address);
+    let customer_number = customer_label(channel, &conversation.customer_address);
     Ok(ConversationView {
         id: conversation.id,
         customer: conversation
@@ -319,8 +332,9 @@ pub async fn act(id: Uuid, action: &str) -> Result<(), AppError> {
 
 /// Why a text can't go to a conversation's customer now, if it can't.
 fn block_reason(channel: Channel, opted_out: bool, connected: bool) -> Option<&'static str> {
-    if channel != Channel::Sms {
-        Some("Replies from the inbox go out by SMS; this conversation is on another channel.")
+    if channel == Channel::Web {
+        // The visitor reads replies in the widget: nothing can block them.
+        None
     } else if opted_out {
         Some("The customer texted STOP, so they can't be texted until they text START.")
     } else if !connected {

@@ -126,6 +126,7 @@ impl Application {
             config: Arc::new(config),
             leptos_options,
             rate_limits: Arc::new(AuthRateLimits::default()),
+            widget_limits: Arc::new(crate::server::widget::WidgetLimits::new()),
         };
         crate::server::metrics::handle();
         if state.config.model_api_base.is_none() {
@@ -198,11 +199,13 @@ fn spawn_housekeeping(state: &AppState) {
         }
     });
     let limits = Arc::clone(&state.rate_limits);
+    let widget_limits = Arc::clone(&state.widget_limits);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limits.forget_idle();
+            widget_limits.forget_idle();
         }
     });
 }
@@ -252,6 +255,9 @@ pub fn router(state: AppState) -> Router {
             csrf::reject_cross_origin,
         ))
         .layer(sessions)
+        // The widget's public API: no cookies, so neither sessions nor the CSRF check; each
+        // request is checked against the chatbot's allowed origins instead.
+        .merge(crate::server::widget::router())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

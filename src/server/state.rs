@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
     pub rate_limits: Arc<AuthRateLimits>,
+    /// Limits on the website widget's messages, per visitor and per address.
+    pub widget_limits: Arc<crate::server::widget::WidgetLimits>,
     pub keyring: Arc<Keyring>,
     pub twilio: TwilioClient,
     /// The built-in Twilio emulator, in local mode (`VIESTI_TWILIO_EMULATOR`).

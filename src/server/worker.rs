@@ -158,16 +158,8 @@ async fn process(state: &AppState, claimed: job::Model) {
             metrics::job("failed");
             if let Some(conversation) = &conversation
                 && claimed.kind == conversations::JOB_REPLY
-                && let Err(error) = conversations::add_event(
-                    &state.db,
-                    conversation.workspace_id,
-                    conversation.id,
-                    None,
-                    &format!("The bot couldn't answer: {reason}"),
-                )
-                .await
             {
-                tracing::error!(%error, "could not note a failed reply in the thread");
+                give_up_answering(state, conversation, claimed.message_id, &reason).await;
             }
             finish(state, claimed.id, "failed", Some(reason), None).await
         }
@@ -179,6 +171,47 @@ async fn process(state: &AppState, claimed: job::Model) {
         state
             .live
             .publish(conversation.workspace_id, Some(conversation.id));
+    }
+}
+
+/// The bot could not answer a customer after every try (the model kept failing, say): rather than
+/// leave them waiting, a person is asked for (the customer is told once, as on any escalation) and
+/// the thread says why. When a person already has the conversation, only the note is added.
+async fn give_up_answering(
+    state: &AppState,
+    conversation: &conversation::Model,
+    inbound_id: Uuid,
+    reason: &str,
+) {
+    let note = format!("The bot couldn't answer: {reason}. It stepped aside for a person.");
+    // A reply that was written but could not be sent stays in the thread with its reason: the
+    // person sees it there (and may retry it by hand); only a customer left with no answer is
+    // handed to a person here.
+    let escalated = match conversations::reply_to(&state.db, inbound_id).await {
+        Ok(Some(_)) => Ok(false),
+        Ok(None) => {
+            conversations::escalate_by_bot(&state.db, conversation, inbound_id, &note).await
+        }
+        Err(error) => Err(error),
+    };
+    let noted = match escalated {
+        Ok(true) => {
+            state.jobs_ready.notify_one();
+            Ok(())
+        }
+        Ok(false) => conversations::add_event(
+            &state.db,
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            &format!("The bot couldn't answer: {reason}"),
+        )
+        .await
+        .map(|_| ()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = noted {
+        tracing::error!(%error, "could not note a failed reply in the thread");
     }
 }
 
@@ -297,10 +330,16 @@ async fn answer_inbound(
     if reply.is_none() && is_silenced(conversation) {
         return Ok("a person has the conversation; the bot stays quiet");
     }
-    let route = route(state, conversation).await?;
-    if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
-        return Ok("the customer opted out; no reply");
-    }
+    let route = match Channel::of(&conversation.channel) {
+        Channel::Sms => {
+            let route = route(state, conversation).await?;
+            if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
+                return Ok("the customer opted out; no reply");
+            }
+            Some(route)
+        }
+        Channel::Web => None,
+    };
     let reply = match reply {
         Some(reply) => reply,
         None => {
@@ -353,7 +392,10 @@ async fn answer_inbound(
             }
         }
     };
-    deliver(state, conversation, &route, &reply, true).await
+    match route {
+        Some(route) => deliver(state, conversation, &route, &reply, true).await,
+        None => deliver_to_visitor(state, conversation, &reply, true).await,
+    }
 }
 
 /// Sends an outbound message recorded before its job (a teammate's reply, a notice, a retry).
@@ -369,12 +411,64 @@ async fn send_recorded(
     else {
         return Err(Setback::Fail("the message to send no longer exists".into()));
     };
+    if Channel::of(&conversation.channel) == Channel::Web {
+        return deliver_to_visitor(state, conversation, &outbound, false).await;
+    }
     let route = route(state, conversation).await?;
     if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
         conversations::record_unsent(db, outbound.id, "failed", Some(OPTED_OUT)).await?;
         return Ok("the customer opted out; not sent");
     }
     deliver(state, conversation, &route, &outbound, false).await
+}
+
+/// Hands a recorded outbound message to a website visitor: it is theirs to read once marked
+/// delivered (the widget fetches it, woken by the live event). The bot's replies go through the
+/// same take-over check at the moment of delivery as SMS ones.
+async fn deliver_to_visitor(
+    state: &AppState,
+    conversation: &conversation::Model,
+    reply: &message::Model,
+    automatic: bool,
+) -> Result<&'static str, Setback> {
+    let db = &state.db;
+    if !matches!(reply.status.as_str(), "pending" | "sending") {
+        return Ok("already handled");
+    }
+    if !conversations::claim_send(db, reply.id, automatic).await? {
+        if automatic {
+            cancel_for_take_over(state, conversation, reply.id).await?;
+            return Ok("a person took over; the bot's reply was not sent");
+        }
+        return Ok("already handled");
+    }
+    conversations::record_delivered(db, reply.id).await?;
+    Ok("delivered to the visitor")
+}
+
+/// A bot reply that lost the race with a take-over: marked never sent, and the thread says so.
+/// Nothing happens when the reply was handled meanwhile.
+async fn cancel_for_take_over(
+    state: &AppState,
+    conversation: &conversation::Model,
+    reply_id: Uuid,
+) -> Result<(), DbErr> {
+    let db = &state.db;
+    let now = message::Entity::find_by_id(reply_id).one(db).await?;
+    if now.as_ref().is_some_and(|m| {
+        m.twilio_sid.is_none() && matches!(m.status.as_str(), "pending" | "sending")
+    }) {
+        conversations::record_unsent(db, reply_id, "canceled", None).await?;
+        conversations::add_event(
+            db,
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            "The bot's reply was not sent: a person took over the conversation first.",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Twilio's code for a customer who replied STOP.
@@ -411,21 +505,8 @@ async fn deliver(
         return Ok("an earlier attempt had gone through");
     }
     if !conversations::claim_send(db, reply.id, automatic).await? {
-        let now = message::Entity::find_by_id(reply.id).one(db).await?;
-        if automatic
-            && now.as_ref().is_some_and(|m| {
-                m.twilio_sid.is_none() && matches!(m.status.as_str(), "pending" | "sending")
-            })
-        {
-            conversations::record_unsent(db, reply.id, "canceled", None).await?;
-            conversations::add_event(
-                db,
-                conversation.workspace_id,
-                conversation.id,
-                None,
-                "The bot's reply was not sent: a person took over the conversation first.",
-            )
-            .await?;
+        if automatic {
+            cancel_for_take_over(state, conversation, reply.id).await?;
             return Ok("a person took over; the bot's reply was not sent");
         }
         return Ok("already handled");

@@ -42,6 +42,16 @@ pub struct ChannelSummary {
     pub href: Option<String>,
 }
 
+/// The website widget's settings: the snippet to paste and the origins allowed to embed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetSettings {
+    pub chatbot_id: Uuid,
+    /// The `<script>` tag, with this server's public address.
+    pub snippet: String,
+    /// One origin per line, as saved.
+    pub origins: String,
+}
+
 #[server(prefix = "/api", endpoint = "chatbots_list")]
 pub async fn list_chatbots() -> Result<ChatbotList, AppError> {
     use crate::server::repo::chatbots;
@@ -155,9 +165,10 @@ pub async fn list_channels(chatbot_id: Uuid) -> Result<Vec<ChannelSummary>, AppE
         async {
             let state = state::app_state()?;
             let member = auth::require_manager(&state).await?;
-            chatbots::find(&state.db, member.workspace_id, chatbot_id)
+            let chatbot = chatbots::find(&state.db, member.workspace_id, chatbot_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
+            let widget_live = !chatbot.widget_origins.trim().is_empty();
             let unconnected = if member.plan.allows_integrations() {
                 ChannelState::NotConnected
             } else {
@@ -181,10 +192,63 @@ pub async fn list_channels(chatbot_id: Uuid) -> Result<Vec<ChannelSummary>, AppE
                 ChannelSummary {
                     name: "Website widget".into(),
                     description: "A chat bubble on your website, answered by the same bot.".into(),
-                    state: unconnected,
-                    href: None,
+                    // Every plan: live once a website is allowed to embed it.
+                    state: if widget_live {
+                        ChannelState::Connected
+                    } else {
+                        ChannelState::NotConnected
+                    },
+                    href: Some(format!("/chatbots/{chatbot_id}/integrations/channels/web")),
                 },
             ])
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "chatbots_widget")]
+pub async fn get_widget_settings(chatbot_id: Uuid) -> Result<WidgetSettings, AppError> {
+    use crate::domain::widget::AllowedOrigins;
+    use crate::server::repo::chatbots;
+    use crate::server::{auth, state};
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_manager(&state).await?;
+            let chatbot = chatbots::find(&state.db, member.workspace_id, chatbot_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(WidgetSettings {
+                chatbot_id,
+                snippet: crate::server::widget::snippet(
+                    state.config.public_base_url.as_str(),
+                    chatbot_id,
+                ),
+                origins: AllowedOrigins::from_stored(&chatbot.widget_origins).to_stored(),
+            })
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "chatbots_widget_origins")]
+pub async fn set_widget_origins(chatbot_id: Uuid, origins: String) -> Result<(), AppError> {
+    use crate::domain::widget::AllowedOrigins;
+    use crate::server::repo::chatbots;
+    use crate::server::{auth, state};
+    state::respond(
+        async {
+            let state = state::app_state()?;
+            let member = auth::require_manager(&state).await?;
+            let origins =
+                AllowedOrigins::parse(&origins).map_err(|e| AppError::invalid("origins", e.0))?;
+            if !chatbots::set_widget_origins(&state.db, member.workspace_id, chatbot_id, &origins)
+                .await?
+            {
+                return Err(AppError::NotFound);
+            }
+            tracing::info!(%chatbot_id, count = origins.iter().count(), "widget origins saved");
+            Ok(())
         }
         .await,
     )

@@ -174,15 +174,29 @@ async fn channels_list_sms_and_the_widget_with_their_state_by_plan(backend: Back
             .all(|c| c["state"] == "NotConnected")
     );
 
+    // The widget is live once a website may embed it.
+    let saved = app
+        .call(
+            "chatbots_widget_origins",
+            &[
+                ("chatbot_id", id.as_str()),
+                ("origins", "https://shop.example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), reqwest::StatusCode::OK);
+    let channels = json(app.call("chatbots_channels", &[("chatbot_id", &id)]).await).await;
+    assert_eq!(channels[1]["state"], "Connected");
+    assert_eq!(
+        channels[1]["href"],
+        format!("/chatbots/{id}/integrations/channels/web")
+    );
+
+    // SMS needs the Starter plan; the widget comes with every plan.
     crate::operator::run_cli(&app, &["set-plan", &email, "free"]).await;
     let channels = json(app.call("chatbots_channels", &[("chatbot_id", &id)]).await).await;
-    assert!(
-        channels
-            .as_array()
-            .expect("list")
-            .iter()
-            .all(|c| c["state"] == "NeedsUpgrade")
-    );
+    assert_eq!(channels[0]["state"], "NeedsUpgrade");
+    assert_eq!(channels[1]["state"], "Connected");
 }
 
 on_both_databases!(

@@ -32,7 +32,7 @@ async fn the_chatbot(app: &TestApp) -> chatbot::Model {
 }
 
 /// A knowledge base for the test's chatbot with the given eval articles, read and ready.
-async fn with_articles(app: &TestApp, names: &[&str]) -> Uuid {
+pub async fn with_articles(app: &TestApp, names: &[&str]) -> Uuid {
     let chatbot = the_chatbot(app).await;
     let base = repo::create_base(
         &app.db,

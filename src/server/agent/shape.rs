@@ -14,9 +14,10 @@ pub fn for_sms(text: &str, budget: SegmentBudget) -> String {
     fit_segments(&to_gsm(&plain_text(text)), budget)
 }
 
-/// An answer for the web widget: Markdown kept, length bounded.
+/// An answer for the web widget, which shows text as written: Markdown as plain text (like SMS,
+/// but any character may stay), length bounded.
 pub fn for_web(text: &str) -> String {
-    fit(text, MAX_WEB_CHARS)
+    fit(&plain_text(text), MAX_WEB_CHARS)
 }
 
 /// Markdown as plain text: paragraphs on their own lines, list items as "- ", links as
@@ -188,7 +189,7 @@ mod tests {
 
     #[test]
     fn web_answers_keep_markdown_within_bounds() {
-        assert_eq!(for_web("**Yes**"), "**Yes**");
+        assert_eq!(for_web("**Yes**, 9–17"), "Yes, 9–17");
         assert!(for_web(&"word ".repeat(2_000)).chars().count() <= MAX_WEB_CHARS);
     }
 }

@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub system_prompt: String,
     pub reply_segments: i32,
+    /// Website origins allowed to embed the widget, one per line (`domain::widget::AllowedOrigins`).
+    #[sea_orm(column_type = "Text")]
+    pub widget_origins: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -45,6 +45,7 @@ pub async fn create(
         reply_segments: Set(i32::from(
             crate::domain::knowledge::SegmentBudget::DEFAULT.get(),
         )),
+        widget_origins: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -91,6 +92,26 @@ pub async fn set_reply_segments(
         .col_expr(
             chatbot::Column::ReplySegments,
             sea_orm::sea_query::Expr::value(i32::from(budget.get())),
+        )
+        .filter(chatbot::Column::Id.eq(id))
+        .filter(chatbot::Column::WorkspaceId.eq(workspace_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets the website origins allowed to embed the chatbot's widget; `false` when there is no such
+/// chatbot.
+pub async fn set_widget_origins(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    id: Uuid,
+    origins: &crate::domain::widget::AllowedOrigins,
+) -> Result<bool, DbErr> {
+    let result = chatbot::Entity::update_many()
+        .col_expr(
+            chatbot::Column::WidgetOrigins,
+            sea_orm::sea_query::Expr::value(origins.to_stored()),
         )
         .filter(chatbot::Column::Id.eq(id))
         .filter(chatbot::Column::WorkspaceId.eq(workspace_id))

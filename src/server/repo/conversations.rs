@@ -5,7 +5,7 @@ use super::{begin_write, is_unique_violation, now};
 use crate::domain::delivery::status_rank;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
-use crate::server::entities::{conversation, job, message, sms_contact};
+use crate::server::entities::{chatbot, conversation, job, message, sms_contact};
 use crate::server::repo::sms::SmsConnection;
 use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::Utc;
@@ -16,6 +16,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub const SMS: &str = "sms";
+/// The website widget's channel.
+pub const WEB: &str = "web";
 /// A job that answers an inbound message with the bot (its `message_id` is the inbound message).
 pub const JOB_REPLY: &str = "sms_reply";
 /// A job that sends an outbound message already recorded (a teammate's reply, a notice, a retry).
@@ -218,56 +220,19 @@ async fn record_inbound_once(
     let opted_out = upsert_contact(&*txn, connection, inbound, keyword.as_ref()).await?;
     let wants_person = keyword.is_none() && wants_a_person(&inbound.body);
 
-    let existing = conversation::Entity::find()
-        .filter(conversation::Column::ChatbotId.eq(connection.chatbot_id))
-        .filter(conversation::Column::Channel.eq(SMS))
-        .filter(conversation::Column::CustomerAddress.eq(inbound.from.as_str()))
-        .one(&*txn)
-        .await?;
-    let (conversation_id, before) = match existing {
-        Some(found) => (
-            found.id,
-            found
-                .status
-                .parse::<ConversationStatus>()
-                .unwrap_or(ConversationStatus::Bot),
-        ),
-        None => {
-            let id = Uuid::new_v4();
-            let at = now();
-            conversation::ActiveModel {
-                id: Set(id),
-                workspace_id: Set(connection.workspace_id),
-                chatbot_id: Set(connection.chatbot_id),
-                channel: Set(SMS.into()),
-                customer_address: Set(inbound.from.as_str().to_owned()),
-                business_number: Set(Some(connection.phone_number.as_str().to_owned())),
-                status: Set(ConversationStatus::Bot.as_str().into()),
-                created_at: Set(at),
-                last_message_at: Set(at),
-                assignee_id: Set(None),
-                customer_name: Set(None),
-                last_message_preview: Set(String::new()),
-                last_inbound_at: Set(None),
-                seen_at: Set(None),
-            }
-            .insert(&*txn)
-            .await?;
-            (id, ConversationStatus::Bot)
-        }
-    };
+    let (conversation_id, before) = find_or_open(
+        &*txn,
+        Opening {
+            workspace_id: connection.workspace_id,
+            chatbot_id: connection.chatbot_id,
+            channel: SMS,
+            address: inbound.from.as_str(),
+            business_number: Some(connection.phone_number.as_str()),
+        },
+    )
+    .await?;
     let after = before.after_customer_message(wants_person);
-    if after != before {
-        let mut update = conversation::ActiveModel {
-            id: Unchanged(conversation_id),
-            status: Set(after.as_str().to_owned()),
-            ..Default::default()
-        };
-        if before == ConversationStatus::Resolved {
-            update.assignee_id = Set(None);
-        }
-        update.update(&*txn).await?;
-    }
+    move_after_customer(&*txn, conversation_id, before, after).await?;
 
     let message = write_message(
         &*txn,
@@ -285,20 +250,211 @@ async fn record_inbound_once(
         },
     )
     .await?;
-    let (workspace_id, message_id) = (connection.workspace_id, message.id);
-
     let may_text = keyword.is_none() && !opted_out;
-    let outcome = if may_text && !after.silences_bot() {
-        queue_job(&*txn, JOB_REPLY, conversation_id, message_id).await?;
-        InboundOutcome::Queued {
+    let outcome = queue_answer(
+        &*txn,
+        Arrived {
+            workspace_id: connection.workspace_id,
+            conversation_id,
+            message_id: message.id,
+            before,
+            after,
+            may_text,
+            wants_person,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Stores a website visitor's message (the widget), like an SMS: the conversation found by the
+/// visitor's address (reopened when resolved) or created, the message, and the reply job or the
+/// one-time "a person will reply" notice, in one transaction.
+pub async fn record_visitor_message(
+    db: &DatabaseConnection,
+    chatbot: &chatbot::Model,
+    address: &str,
+    body: &str,
+) -> Result<InboundOutcome, DbErr> {
+    for _ in 0..3 {
+        match record_visitor_message_once(db, chatbot, address, body).await {
+            // A concurrent first message of the same visitor created the conversation: find it.
+            Err(error) if is_unique_violation(&error) => {}
+            other => return other,
+        }
+    }
+    Err(DbErr::Custom(
+        "could not store the visitor's message after 3 tries".into(),
+    ))
+}
+
+async fn record_visitor_message_once(
+    db: &DatabaseConnection,
+    chatbot: &chatbot::Model,
+    address: &str,
+    body: &str,
+) -> Result<InboundOutcome, DbErr> {
+    let txn = begin_write(db).await?;
+    let wants_person = wants_a_person(body);
+    let (conversation_id, before) = find_or_open(
+        &*txn,
+        Opening {
+            workspace_id: chatbot.workspace_id,
+            chatbot_id: chatbot.id,
+            channel: WEB,
+            address,
+            business_number: None,
+        },
+    )
+    .await?;
+    let after = before.after_customer_message(wants_person);
+    move_after_customer(&*txn, conversation_id, before, after).await?;
+    let message = write_message(
+        &*txn,
+        NewMessage {
+            workspace_id: chatbot.workspace_id,
+            conversation_id,
+            direction: "inbound",
+            author: "customer",
+            author_user_id: None,
+            body,
+            twilio_sid: None,
+            status: "received",
+            attachments_dropped: 0,
+            in_reply_to: None,
+        },
+    )
+    .await?;
+    let outcome = queue_answer(
+        &*txn,
+        Arrived {
+            workspace_id: chatbot.workspace_id,
+            conversation_id,
+            message_id: message.id,
+            before,
+            after,
+            may_text: true,
+            wants_person,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Whose conversation a customer's message belongs to.
+struct Opening<'a> {
+    workspace_id: Uuid,
+    chatbot_id: Uuid,
+    channel: &'a str,
+    address: &'a str,
+    business_number: Option<&'a str>,
+}
+
+/// The customer's conversation with the chatbot on the channel, created when there is none; with
+/// its status before this message.
+async fn find_or_open(
+    txn: &impl ConnectionTrait,
+    opening: Opening<'_>,
+) -> Result<(Uuid, ConversationStatus), DbErr> {
+    let existing = conversation::Entity::find()
+        .filter(conversation::Column::ChatbotId.eq(opening.chatbot_id))
+        .filter(conversation::Column::Channel.eq(opening.channel))
+        .filter(conversation::Column::CustomerAddress.eq(opening.address))
+        .one(txn)
+        .await?;
+    if let Some(found) = existing {
+        let status = found
+            .status
+            .parse::<ConversationStatus>()
+            .unwrap_or(ConversationStatus::Bot);
+        return Ok((found.id, status));
+    }
+    let id = Uuid::new_v4();
+    let at = now();
+    conversation::ActiveModel {
+        id: Set(id),
+        workspace_id: Set(opening.workspace_id),
+        chatbot_id: Set(opening.chatbot_id),
+        channel: Set(opening.channel.to_owned()),
+        customer_address: Set(opening.address.to_owned()),
+        business_number: Set(opening.business_number.map(str::to_owned)),
+        status: Set(ConversationStatus::Bot.as_str().into()),
+        created_at: Set(at),
+        last_message_at: Set(at),
+        assignee_id: Set(None),
+        customer_name: Set(None),
+        last_message_preview: Set(String::new()),
+        last_inbound_at: Set(None),
+        seen_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok((id, ConversationStatus::Bot))
+}
+
+/// Stores the status a customer's message moved the conversation to (a resolved one loses its
+/// assignee when it reopens).
+async fn move_after_customer(
+    txn: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    before: ConversationStatus,
+    after: ConversationStatus,
+) -> Result<(), DbErr> {
+    if after == before {
+        return Ok(());
+    }
+    let mut update = conversation::ActiveModel {
+        id: Unchanged(conversation_id),
+        status: Set(after.as_str().to_owned()),
+        ..Default::default()
+    };
+    if before == ConversationStatus::Resolved {
+        update.assignee_id = Set(None);
+    }
+    update.update(txn).await.map(|_| ())
+}
+
+/// A customer's message just stored, and what it did to its conversation.
+struct Arrived {
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    before: ConversationStatus,
+    after: ConversationStatus,
+    /// False for a keyword (STOP, HELP) or an opted-out customer.
+    may_text: bool,
+    wants_person: bool,
+}
+
+/// Queues what a customer's message is due: the bot's answer, or (when they asked for a person, on
+/// the way into "needs a person") the one-time notice that a person will reply, or nothing.
+async fn queue_answer(
+    txn: &impl ConnectionTrait,
+    arrived: Arrived,
+) -> Result<InboundOutcome, DbErr> {
+    let Arrived {
+        workspace_id,
+        conversation_id,
+        message_id,
+        before,
+        after,
+        may_text,
+        wants_person,
+    } = arrived;
+    if may_text && !after.silences_bot() {
+        queue_job(txn, JOB_REPLY, conversation_id, message_id).await?;
+        return Ok(InboundOutcome::Queued {
             workspace_id,
             conversation_id,
             message_id,
-        }
-    } else if may_text && wants_person && !before.silences_bot() {
+        });
+    }
+    if may_text && wants_person && !before.silences_bot() {
         // Told once: only on the way into "needs a person".
         add_event(
-            &*txn,
+            txn,
             workspace_id,
             conversation_id,
             None,
@@ -306,7 +462,7 @@ async fn record_inbound_once(
         )
         .await?;
         let notice = write_message(
-            &*txn,
+            txn,
             NewMessage {
                 workspace_id,
                 conversation_id,
@@ -321,21 +477,18 @@ async fn record_inbound_once(
             },
         )
         .await?;
-        queue_job(&*txn, JOB_SEND, conversation_id, notice.id).await?;
-        InboundOutcome::Escalated {
+        queue_job(txn, JOB_SEND, conversation_id, notice.id).await?;
+        return Ok(InboundOutcome::Escalated {
             workspace_id,
             conversation_id,
             message_id,
-        }
-    } else {
-        InboundOutcome::StoredWithoutReply {
-            workspace_id,
-            conversation_id,
-            message_id,
-        }
-    };
-    txn.commit().await?;
-    Ok(outcome)
+        });
+    }
+    Ok(InboundOutcome::StoredWithoutReply {
+        workspace_id,
+        conversation_id,
+        message_id,
+    })
 }
 
 /// Records the customer on this business number and any keyword they sent; returns whether they are
@@ -546,9 +699,7 @@ pub async fn escalate_by_bot(
         },
     )
     .await?;
-    if conversation.channel == SMS {
-        queue_job(&*txn, JOB_SEND, conversation.id, notice.id).await?;
-    }
+    queue_job(&*txn, JOB_SEND, conversation.id, notice.id).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -653,6 +804,65 @@ pub async fn record_unsent(
     .update(db)
     .await
     .map(|_| ())
+}
+
+/// A widget message reached the visitor's conversation: it is delivered the moment it is stored
+/// for them to read.
+pub async fn record_delivered(db: &DatabaseConnection, message_id: Uuid) -> Result<(), DbErr> {
+    message::ActiveModel {
+        id: Unchanged(message_id),
+        status: Set("delivered".to_owned()),
+        updated_at: Set(now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
+}
+
+/// A visitor's widget conversation with a chatbot, by the visitor's address.
+pub async fn find_visitor_conversation(
+    db: &DatabaseConnection,
+    chatbot_id: Uuid,
+    address: &str,
+) -> Result<Option<conversation::Model>, DbErr> {
+    conversation::Entity::find()
+        .filter(conversation::Column::ChatbotId.eq(chatbot_id))
+        .filter(conversation::Column::Channel.eq(WEB))
+        .filter(conversation::Column::CustomerAddress.eq(address))
+        .one(db)
+        .await
+}
+
+/// What the visitor sees of their conversation: their messages and the answers that reached them,
+/// changed after `since` (all when `None`), oldest first, at most the newest 200.
+pub async fn visitor_messages(
+    db: &DatabaseConnection,
+    conversation_id: Uuid,
+    since: Option<chrono::DateTime<Utc>>,
+) -> Result<Vec<message::Model>, DbErr> {
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
+    let visible = Condition::any()
+        .add(message::Column::Direction.eq("inbound"))
+        .add(
+            Condition::all()
+                .add(message::Column::Direction.eq("outbound"))
+                .add(message::Column::Status.eq("delivered")),
+        );
+    let mut query = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(visible);
+    if let Some(since) = since {
+        query = query.filter(message::Column::UpdatedAt.gt(since));
+    }
+    let mut rows = query
+        .order_by_desc(message::Column::CreatedAt)
+        .order_by_desc(message::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?;
+    rows.reverse();
+    Ok(rows)
 }
 
 /// Whether Twilio already knows this SID as one of our messages.
