@@ -128,6 +128,7 @@ test("a knowledge base answers texts, and a question it cannot answer goes to a 
   await expect(botSaid).toContainText("Saturdays 10");
   const webAnswer = await botSaid.evaluate((el) => el.lastChild!.textContent!.trim());
   await screenshot(page, "42-try-your-chatbot");
+  await preview.screenshot({ path: "../docs/screenshots/try-your-chatbot.png" });
 
   await connectDemoNumber(page);
   const answered = page.getByTestId("sms-agent");

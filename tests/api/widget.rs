@@ -526,7 +526,48 @@ async fn the_script_is_small_javascript_with_the_snippet_on_the_settings_page(ba
     assert!(html.contains(&format!("data-chatbot=\"{chatbot}\"")));
 }
 
+async fn a_visitor_is_not_left_waiting_when_the_model_keeps_failing(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    *sms.model.failures.lock().expect("lock") = u32::MAX;
+    let mut visitor = Visitor::of(&sms, None).await;
+    visitor.send("is my order on its way").await;
+    // Every try of the job fails (3 model calls each, 6 tries): then a person is asked for.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let shown = loop {
+        let shown = visitor.poll(None, 5).await["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if shown.len() >= 2 {
+            break shown;
+        }
+        assert!(Instant::now() < deadline, "still waiting: {shown:?}");
+    };
+    assert_eq!(shown[1]["from"], "notice");
+    assert_eq!(shown[1]["text"], PERSON_COMING);
+    assert_eq!(
+        sms.app.text("SELECT status FROM conversations").await,
+        "needs_human"
+    );
+    let note = sms
+        .app
+        .text("SELECT body FROM messages WHERE direction = 'event'")
+        .await;
+    assert!(
+        note.starts_with("The bot couldn't answer:")
+            && note.ends_with("It stepped aside for a person."),
+        "{note}"
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE kind = 'sms_reply' AND state = 'failed'")
+            .await,
+        1
+    );
+}
+
 on_both_databases!(
+    a_visitor_is_not_left_waiting_when_the_model_keeps_failing,
     both_channels_give_the_same_answer_from_the_same_knowledge_and_prompt,
     a_website_must_be_listed_to_use_the_widget,
     asking_for_a_person_escalates_and_the_persons_answer_arrives_live,
