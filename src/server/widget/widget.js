@@ -44,7 +44,7 @@
     ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f9fafb}" +
     ".msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word;line-height:1.4}" +
     ".you{align-self:flex-end;background:#4338ca;color:#fff}.bot,.person{align-self:flex-start;background:#fff;border:1px solid #e5e7eb}" +
-    ".notice{align-self:center;background:#fef3c7;color:#78350f;font-size:13px}.who{display:block;font-size:11px;color:#6b7280;margin-bottom:2px}" +
+    ".notice{align-self:center;background:#fef3c7;color:#78350f;font-size:13px}.who{display:block;font-size:11px;color:#4b5563;margin-bottom:2px}.you .who{color:#e0e7ff}" +
     ".typing{align-self:flex-start;color:#6b7280;font-style:italic}" +
     ".status{min-height:0;padding:0 12px;color:#b91c1c;font-size:13px}.status:not(:empty){padding:6px 12px}" +
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}" +
