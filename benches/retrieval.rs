@@ -12,7 +12,7 @@
 //! deploy) and times `retrieve::retrieve` for the chatbot's bases as `agent::respond` calls it (top 4
 //! passages) with every question of `eval/questions.toml` in turn: 20 warm-up calls, then 4 rounds of
 //! all questions, one call after another. Prints p50 / p99 / max against the 10 ms p99 target, the
-//! database's share (the same searches without the in-process work) and the slowest questions. Exits
+//! slowest questions. Exits
 //! non-zero only when a call fails (a missed target is a result, not an error). `VIESTI_BENCH_KEEP=1`
 //! keeps the seeded database (and says where it is) for `EXPLAIN`.
 use rand::rngs::StdRng;
@@ -36,8 +36,6 @@ use viesti::server::startup::connect_url;
 const PASSAGES: i64 = 10_000;
 /// Passages `agent::respond` asks for.
 const LIMIT: usize = 4;
-/// Candidates `retrieve` asks the database for (its `CANDIDATES`), for the database-only case.
-const CANDIDATES: u64 = 60;
 const WARM_UP: usize = 20;
 /// Timed rounds over all the questions (132 questions: 528 calls).
 const ROUNDS: usize = 4;
@@ -229,7 +227,6 @@ struct Report {
     questions: usize,
     samples: usize,
     retrieve: Stats,
-    database: Stats,
     no_hits: usize,
     found: (usize, usize),
     /// Median time, the question and the terms it was searched for.
@@ -298,13 +295,6 @@ impl Report {
             } else {
                 "MISSED"
             }
-        );
-        println!(
-            "{:<46} {:>8.2} {:>8.2} {:>8.2}   (its database share)",
-            "  database alone: search + passages_by_id",
-            ms(self.database.p50),
-            ms(self.database.p99),
-            ms(self.database.max)
         );
         println!(
             "first call after ingest (reads the base's terms into its vocabulary cache): {:.1} ms",
@@ -499,7 +489,6 @@ async fn bench(backend: Backend, url: String) -> Report {
         .map(SearchBase::from)
         .collect();
     assert_eq!(bases.len(), 1, "one base");
-    let base_ids: Vec<Uuid> = bases.iter().map(|b| b.id).collect();
 
     let questions = questions();
     let n = questions.len();
@@ -542,22 +531,6 @@ async fn bench(backend: Backend, url: String) -> Report {
         }
     }
 
-    // The database's part alone: the same searches, one after another, in the same order. (A
-    // question without hits has no terms here; its search found nothing either way.)
-    let mut database = Vec::with_capacity(samples);
-    for i in 0..WARM_UP + samples {
-        let terms = terms_of[i % n].as_deref().unwrap_or_default();
-        let started = Instant::now();
-        let ranked = repo::search(&db, &base_ids, terms, CANDIDATES)
-            .await
-            .expect("search");
-        let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
-        repo::passages_by_id(&db, &ids).await.expect("passages");
-        if i >= WARM_UP {
-            database.push(started.elapsed());
-        }
-    }
-
     let mut by_question: Vec<Vec<Duration>> = vec![Vec::new(); n];
     for (q, elapsed) in &timed {
         by_question[*q].push(*elapsed);
@@ -591,7 +564,6 @@ async fn bench(backend: Backend, url: String) -> Report {
         questions: n,
         samples,
         retrieve: Stats::of(timed.into_iter().map(|(_, d)| d).collect()),
-        database: Stats::of(database),
         no_hits: no_hits.len(),
         found,
         slowest,

@@ -235,7 +235,45 @@ pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> 
 }
 
 /// How many passages the database hands over for ranking.
-const CANDIDATES: u64 = 60;
+const CANDIDATES: u64 = 40;
+/// From this many passages on, the database is spared a question's common terms ("bike" in a bike
+/// shop's help centre): a term in more than [`RARE_SHARE`] of the passages does not choose
+/// candidates, and one in more than [`COMMON_SHARE`] does not order them either; otherwise the
+/// database would score most of the base on every question. Every term counts in the ranking here.
+const COMMON_FROM: usize = 1_000;
+const RARE_SHARE: f64 = 0.05;
+const COMMON_SHARE: f64 = 0.2;
+
+/// The terms the database matches candidates on and the terms it orders them by. When every term
+/// is common, the rarest one finds the candidates.
+fn candidate_terms(query: &Query, vocabulary: &Vocabulary) -> (Vec<String>, Vec<String>) {
+    let terms = query.terms();
+    if vocabulary.passages < COMMON_FROM {
+        return (terms.clone(), terms);
+    }
+    let df = |term: &String| vocabulary.frequency.get(term).copied().unwrap_or(0);
+    let share = |share: f64| (vocabulary.passages as f64 * share) as usize;
+    let mut matching: Vec<String> = terms
+        .iter()
+        .filter(|t| df(t) <= share(RARE_SHARE))
+        .cloned()
+        .collect();
+    if matching.is_empty() {
+        matching = terms
+            .iter()
+            .min_by_key(|t| df(t))
+            .cloned()
+            .into_iter()
+            .collect();
+    }
+    let ranking = terms
+        .iter()
+        .filter(|t| df(t) <= share(COMMON_SHARE) || matching.contains(t))
+        .cloned()
+        .collect();
+    (matching, ranking)
+}
+
 /// A heading term counts as this many body terms.
 const HEADING_WEIGHT: f64 = 4.0;
 
@@ -305,21 +343,28 @@ pub async fn retrieve(
             .copied()
             .filter(|b| b.language == language)
             .collect();
-        let mut merged = Vocabulary::default();
-        for base in &of_language {
-            let vocabulary = vocabulary(db, *base).await?;
-            merged.passages += vocabulary.passages;
-            merged.length += vocabulary.length;
-            for (term, count) in &vocabulary.frequency {
-                *merged.frequency.entry(term.clone()).or_default() += count;
+        // One base (the usual case) uses its cached vocabulary as it is; several are merged.
+        let merged = match of_language.as_slice() {
+            [base] => vocabulary(db, *base).await?,
+            _ => {
+                let mut merged = Vocabulary::default();
+                for base in &of_language {
+                    let vocabulary = vocabulary(db, *base).await?;
+                    merged.passages += vocabulary.passages;
+                    merged.length += vocabulary.length;
+                    for (term, count) in &vocabulary.frequency {
+                        *merged.frequency.entry(term.clone()).or_default() += count;
+                    }
+                }
+                Arc::new(merged)
             }
-        }
+        };
         let query = resolve(question, analyzer, &merged);
-        let terms = query.terms();
         let ids: Vec<Uuid> = of_language.iter().map(|b| b.id).collect();
-        // The database finds the candidates with its index; they are ranked here, by BM25 over the
-        // same terms on both databases, so answers do not depend on where the data lives.
-        let found = knowledge::search(db, &ids, &terms, CANDIDATES).await?;
+        // The database finds the candidates with its index; they are ranked here, by BM25 over all
+        // the question's terms, the same way on both databases.
+        let (matching, ranking) = candidate_terms(&query, &merged);
+        let found = knowledge::search(db, &ids, &matching, &ranking, CANDIDATES).await?;
         let order: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
         for (passage, document_title) in knowledge::passages_by_id(db, &order).await? {
             let coverage = coverage_of(
@@ -420,6 +465,35 @@ mod tests {
         let nicked = resolve("it got nicked", english, &vocabulary);
         assert_eq!(nicked.terms(), ["theft"]);
         assert!((coverage_of(&nicked, "report theft polic") - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn common_terms_of_a_large_base_do_not_choose_candidates() {
+        let english = Analyzer::of(Language::English);
+        let mut passages: Vec<String> = (0..1_200)
+            .map(|i| english.index_terms(&format!("Bike number {i} has a battery.")))
+            .collect();
+        passages.push(english.index_terms("Refunds for a bike take five days."));
+        let vocabulary = Vocabulary::from_passages(passages.iter().map(String::as_str));
+        let query = resolve("bike refund", english, &vocabulary);
+        assert_eq!(query.terms(), ["bike", "refund"]);
+        let (matching, ranking) = candidate_terms(&query, &vocabulary);
+        assert_eq!(matching, ["refund"]);
+        assert_eq!(ranking, ["refund"], "bike is in almost every passage");
+        let common = resolve("bike battery", english, &vocabulary);
+        let (matching, _) = candidate_terms(&common, &vocabulary);
+        assert_eq!(
+            matching.len(),
+            1,
+            "all common: the rarest one finds candidates"
+        );
+        // A small base searches and orders by every term.
+        let small = self::vocabulary();
+        let query = resolve("refund battery", english, &small);
+        assert_eq!(
+            candidate_terms(&query, &small),
+            (query.terms(), query.terms())
+        );
     }
 
     #[test]

@@ -554,46 +554,66 @@ impl From<&knowledge_base::Model> for SearchBase {
     }
 }
 
-/// The `limit` best passages of the bases for any of the terms, best first, by each database's
-/// ranking: BM25 over FTS5 on SQLite (a heading term weighs 4 body terms), `ts_rank_cd` with the
-/// heading at weight A on PostgreSQL.
+/// The `limit` best passages of the bases that hold any of the `matching` terms, best first by each
+/// database's ranking for all the `ranking` terms: BM25 over FTS5 on SQLite (a heading term weighs 4
+/// body terms), `ts_rank` with the heading at weight A on PostgreSQL. Matching on a question's rarer
+/// terms keeps the database from scoring most of a large base for one common word, while the ranking
+/// still rewards passages that also hold the common ones.
 pub async fn search(
     db: &DatabaseConnection,
     bases: &[Uuid],
-    terms: &[String],
+    matching: &[String],
+    ranking: &[String],
     limit: u64,
 ) -> Result<Vec<(i64, f64)>, DbErr> {
-    let terms: Vec<&String> = terms
-        .iter()
-        .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
-        .collect();
-    if bases.is_empty() || terms.is_empty() {
+    let usable = |terms: &[String]| -> Vec<String> {
+        terms
+            .iter()
+            .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
+            .cloned()
+            .collect()
+    };
+    let matching = usable(matching);
+    let mut ranking = usable(ranking);
+    for term in &matching {
+        if !ranking.contains(term) {
+            ranking.push(term.clone());
+        }
+    }
+    if bases.is_empty() || matching.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
     let p = Placeholders::new(backend);
     let statement = match backend {
         DatabaseBackend::Postgres => {
-            let query = terms
-                .iter()
-                .map(|t| format!("'{t}'"))
-                .collect::<Vec<_>>()
-                .join(" | ");
+            let any = |terms: &[String]| {
+                terms
+                    .iter()
+                    .map(|t| format!("'{t}'"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
             let base_list = (0..bases.len())
-                .map(|i| p.at(i + 3))
+                .map(|i| p.at(i + 4))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut values: Vec<Value> = vec![query.into(), (limit as i64).into()];
+            let mut values: Vec<Value> = vec![
+                any(&matching).into(),
+                any(&ranking).into(),
+                (limit as i64).into(),
+            ];
             values.extend(bases.iter().map(|id| Value::from(*id)));
             Statement::from_sql_and_values(
                 backend,
                 format!(
-                    "SELECT p.id, ts_rank_cd('{{0.1, 0.2, 0.4, 1.0}}', p.tsv, q, 1)::float8 AS score \
-                     FROM passages p, to_tsquery('simple', {}) q \
-                     WHERE p.knowledge_base_id IN ({base_list}) AND p.tsv @@ q \
+                    "SELECT p.id, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', p.tsv, r, 1)::float8 AS score \
+                     FROM passages p, to_tsquery('simple', {}) m, to_tsquery('simple', {}) r \
+                     WHERE p.knowledge_base_id IN ({base_list}) AND p.tsv @@ m \
                      ORDER BY score DESC, p.id LIMIT {}",
                     p.at(1),
-                    p.at(2)
+                    p.at(2),
+                    p.at(3)
                 ),
                 values,
             )
@@ -604,12 +624,20 @@ pub async fn search(
                 .map(|id| format!("\"{}\"", scope_of(*id)))
                 .collect::<Vec<_>>()
                 .join(" OR ");
-            let words = terms
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let query = format!("scope:({scopes}) AND {{heading_terms body_terms}}:({words})");
+            let any = |terms: &[String]| {
+                terms
+                    .iter()
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            };
+            // The second group matches whatever the first does; it is there so bm25 also scores
+            // the ranking terms.
+            let query = format!(
+                "scope:({scopes}) AND {{heading_terms body_terms}}:({}) AND {{heading_terms body_terms}}:({})",
+                any(&matching),
+                any(&ranking)
+            );
             Statement::from_sql_and_values(
                 backend,
                 format!(
@@ -645,12 +673,17 @@ pub async fn passages_by_id(
         .filter(passage::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
+    let mut documents: Vec<Uuid> = found.iter().map(|p| p.document_id).collect();
+    documents.sort_unstable();
+    documents.dedup();
     let titles: std::collections::HashMap<Uuid, String> = document::Entity::find()
-        .filter(document::Column::Id.is_in(found.iter().map(|p| p.document_id)))
+        .select_only()
+        .columns([document::Column::Id, document::Column::Title])
+        .filter(document::Column::Id.is_in(documents))
+        .into_tuple::<(Uuid, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|d| (d.id, d.title))
         .collect();
     let mut by_id: std::collections::HashMap<i64, passage::Model> =
         found.into_iter().map(|p| (p.id, p)).collect();
