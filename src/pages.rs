@@ -38,6 +38,27 @@ pub(crate) fn field_error(
     Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }
 
+/// A form's submit button: "Saving…" with a spinner while its action runs, and "Saved." beside it,
+/// announced, once the action succeeded.
+#[component]
+pub(crate) fn SaveButton(
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] saved: Signal<bool>,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="flex items-center gap-3">
+            <button type="submit" class=BUTTON_PRIMARY disabled=pending>
+                <Show when=move || pending.get()><crate::components::Spinner/></Show>
+                {move || if pending.get() { "Saving…" } else { label }}
+            </button>
+            <p role="status" aria-live="polite" class="text-sm text-green-800">
+                {move || saved.get().then_some("Saved.")}
+            </p>
+        </div>
+    }
+}
+
 pub(crate) const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-indigo-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-60";
 pub(crate) const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-800 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-60";
 pub(crate) const BUTTON_DANGER: &str = "inline-flex items-center justify-center gap-2 rounded-md bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-60";

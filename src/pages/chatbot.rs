@@ -7,9 +7,7 @@ use crate::domain::SystemPrompt;
 use crate::domain::knowledge::SegmentBudget;
 use crate::error::AppError;
 use crate::pages::knowledge::{SELECT, reply_length_label};
-use crate::pages::{
-    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, action_error, field_error,
-};
+use crate::pages::{BUTTON_DANGER, BUTTON_SECONDARY, LINK, SaveButton, action_error, field_error};
 use crate::server_fns::chatbots::{ChatbotDetail, DeleteChatbot, UpdateChatbot, get_chatbot};
 use crate::server_fns::knowledge::{ChatbotKnowledge, SetChatbotKnowledge, get_chatbot_knowledge};
 use leptos::prelude::*;
@@ -140,15 +138,7 @@ fn Settings(
                     rows=10
                 />
                 <FormError error/>
-                <div class="flex items-center gap-3">
-                    <button type="submit" class=BUTTON_PRIMARY disabled=pending>
-                        <Show when=move || pending.get()><Spinner/></Show>
-                        {move || if pending.get() { "Saving…" } else { "Save changes" }}
-                    </button>
-                    <p role="status" aria-live="polite" class="text-sm text-green-800">
-                        {move || saved.get().then_some("Saved.")}
-                    </p>
-                </div>
+                <SaveButton pending saved label="Save changes"/>
             </ActionForm>
         </section>
         <KnowledgeSettings id knowledge/>
@@ -188,15 +178,7 @@ fn KnowledgeSettings(
                     })}
                 </Suspense>
                 <FormError error/>
-                <div class="flex items-center gap-3">
-                    <button type="submit" class=BUTTON_PRIMARY disabled=pending>
-                        <Show when=move || pending.get()><Spinner/></Show>
-                        {move || if pending.get() { "Saving…" } else { "Save knowledge settings" }}
-                    </button>
-                    <p role="status" aria-live="polite" class="text-sm text-green-800">
-                        {move || saved.get().then_some("Saved.")}
-                    </p>
-                </div>
+                <SaveButton pending saved label="Save knowledge settings"/>
             </ActionForm>
         </section>
     }

@@ -7,7 +7,7 @@ use crate::components::{
 use crate::domain::knowledge::{DocumentState, PastedText};
 use crate::error::AppError;
 use crate::pages::{
-    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, action_error, field_error,
+    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, SaveButton, action_error, field_error,
 };
 use crate::server_fns::knowledge::{
     AddText, DeleteBase, DeleteDocument, DocumentRow, KnowledgeBaseDetail, RenameBase,
@@ -540,15 +540,7 @@ fn RenameForm(id: Uuid, name: String, rename: ServerAction<RenameBase>) -> impl 
                     server_error=field_error(error, "name")
                 />
                 <FormError error/>
-                <div class="flex items-center gap-3">
-                    <button type="submit" class=BUTTON_PRIMARY disabled=pending>
-                        <Show when=move || pending.get()><Spinner/></Show>
-                        {move || if pending.get() { "Saving…" } else { "Save name" }}
-                    </button>
-                    <p role="status" aria-live="polite" class="text-sm text-green-800">
-                        {move || saved.get().then_some("Saved.")}
-                    </p>
-                </div>
+                <SaveButton pending saved label="Save name"/>
             </ActionForm>
         </section>
     }

@@ -1,12 +1,10 @@
 //! Chatbots → a chatbot → Integrations → Channels → Website widget: the snippet to paste, the
 //! websites allowed to embed it, and the widget itself to try.
 use crate::components::fields::rules;
-use crate::components::{
-    CopyField, ErrorPanel, FormError, Loading, Spinner, TextAreaField, error_title,
-};
+use crate::components::{CopyField, ErrorPanel, FormError, Loading, TextAreaField, error_title};
 use crate::error::AppError;
 use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
-use crate::pages::{BUTTON_PRIMARY, LINK, action_error, field_error};
+use crate::pages::{LINK, SaveButton, action_error, field_error};
 use crate::server_fns::chatbots::{SetWidgetOrigins, get_chatbot, get_widget_settings};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,15 +62,7 @@ pub fn WidgetPage() -> impl IntoView {
                                         rows=4
                                     />
                                     <FormError error/>
-                                    <div class="flex items-center gap-3">
-                                        <button type="submit" class=BUTTON_PRIMARY disabled=pending>
-                                            <Show when=move || pending.get()><Spinner/></Show>
-                                            {move || if pending.get() { "Saving…" } else { "Save websites" }}
-                                        </button>
-                                        <p role="status" aria-live="polite" class="text-sm text-green-800">
-                                            {move || saved.get().then_some("Saved.")}
-                                        </p>
-                                    </div>
+                                    <SaveButton pending saved label="Save websites"/>
                                 </ActionForm>
                             </section>
                             <TryYourChatbot id=bot.id/>
