@@ -29,6 +29,15 @@ pub(super) fn is_token(value: &str) -> bool {
     last & 0b11 == 0
 }
 
+/// 32 bytes from the thread-local CSPRNG (ChaCha, seeded by the OS) as unpadded base64url: a value
+/// [`is_token`] accepts.
+#[cfg(feature = "ssr")]
+pub(super) fn new_token() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 impl InviteToken {
     /// Characters in a token: ⌈32 × 8 / 6⌉.
     pub const LEN: usize = 43;
@@ -47,9 +56,7 @@ impl InviteToken {
     /// A fresh token from the thread-local CSPRNG (ChaCha, seeded by the OS).
     #[cfg(feature = "ssr")]
     pub fn generate() -> Self {
-        use base64::Engine;
-        let bytes: [u8; 32] = rand::random();
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        Self(new_token())
     }
 
     /// The lower-case hex SHA-256 of the token: what the database holds and looks tokens up by.

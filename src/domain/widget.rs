@@ -154,9 +154,7 @@ impl VisitorToken {
 
     #[cfg(feature = "ssr")]
     pub fn generate() -> Self {
-        use base64::Engine;
-        let bytes: [u8; 32] = rand::random();
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        Self(super::invite::new_token())
     }
 
     /// The conversation's customer address: `web:` and the first 16 bytes of the token's SHA-256.

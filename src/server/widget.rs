@@ -78,13 +78,14 @@ impl WidgetLimits {
         }
     }
 
-    /// Whether `visitor` (new when `first`) may send a message from `ip` now; counts it if so.
-    fn check(&self, ip: IpAddr, visitor: &VisitorToken, first: bool) -> bool {
+    /// Whether the visitor at `address` (new when `first`) may send a message from `ip` now;
+    /// counts it if so.
+    fn check(&self, ip: IpAddr, address: &str, first: bool) -> bool {
         self.messages_by_ip.check_key(&ip).is_ok()
             && (!first || self.visitors_by_ip.check_key(&ip).is_ok())
             && self
                 .messages_by_visitor
-                .check_key(&visitor.address())
+                .check_key(&address.to_owned())
                 .is_ok()
     }
 
@@ -324,7 +325,8 @@ async fn send(
     };
     let first = known.is_none();
     let visitor = known.unwrap_or_else(VisitorToken::generate);
-    if !state.widget_limits.check(peer.ip(), &visitor, first) {
+    let address = visitor.address();
+    if !state.widget_limits.check(peer.ip(), &address, first) {
         let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "That's a lot of messages at once. Please wait a minute and try again.",
@@ -335,17 +337,13 @@ async fn send(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
-    let outcome = match conversations::record_visitor_message(
-        &state.db,
-        &chatbot,
-        &visitor.address(),
-        text.as_str(),
-    )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(error) => return internal(&error, origin),
-    };
+    let outcome =
+        match conversations::record_visitor_message(&state.db, &chatbot, &address, text.as_str())
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => return internal(&error, origin),
+        };
     let (workspace_id, conversation_id, message_id) = match outcome {
         InboundOutcome::Queued {
             workspace_id,
@@ -545,19 +543,19 @@ mod tests {
     fn a_visitor_is_limited_separately_from_their_address() {
         let limits = WidgetLimits::with(2, 3, 1);
         let ip = IpAddr::from([10, 0, 0, 1]);
-        let visitor = VisitorToken::generate();
+        let visitor = VisitorToken::generate().address();
         assert!(limits.check(ip, &visitor, true));
         assert!(limits.check(ip, &visitor, false));
         assert!(!limits.check(ip, &visitor, false), "third message a minute");
-        let other = VisitorToken::generate();
+        let other = VisitorToken::generate().address();
         assert!(!limits.check(ip, &other, false), "the address ran out");
         let elsewhere = IpAddr::from([10, 0, 0, 2]);
         assert!(
-            limits.check(elsewhere, &VisitorToken::generate(), true),
+            limits.check(elsewhere, &VisitorToken::generate().address(), true),
             "one new visitor"
         );
         assert!(
-            !limits.check(elsewhere, &VisitorToken::generate(), true),
+            !limits.check(elsewhere, &VisitorToken::generate().address(), true),
             "a second new visitor a minute"
         );
     }
