@@ -338,6 +338,22 @@ async fn asking_for_a_person_escalates_and_the_persons_answer_arrives_live(backe
         "Hi, Anna here. How can I help?"
     );
     assert_eq!(body["with_person"], true);
+    // In the inbox the web thread's composer is open and its messages carry no SMS segments.
+    let view = json(
+        sms.app
+            .call("inbox_conversation", &[("id", id.as_str()), ("before", "")])
+            .await,
+    )
+    .await;
+    assert_eq!(view["composer"], "Open");
+    let sent = view["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["body"] == "Hi, Anna here. How can I help?")
+        .expect("the reply in the thread");
+    assert_eq!(sent["delivery"]["state"], "Delivered");
+    assert_eq!(sent["delivery"]["segments"], 0);
 
     // The bot stays quiet while the person has it; resolving and writing again brings it back.
     visitor.send("thanks!").await;
