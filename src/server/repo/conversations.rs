@@ -601,32 +601,51 @@ pub async fn is_opted_out(
 
 /// Applies a status callback to the outbound message with this Twilio SID, never moving it backwards.
 /// Returns the message (as it was) if we know the SID.
+///
+/// The write is conditional on the row still holding the SID and the status it was read with: two
+/// callbacks racing (`sent` and `delivered` arrive together) or a worker rewriting the message in
+/// between cannot be overwritten by a decision made on a stale read; the loser reads again.
 pub async fn apply_status(
     db: &DatabaseConnection,
     twilio_sid: &str,
     status: &str,
     error_code: Option<i32>,
 ) -> Result<Option<message::Model>, DbErr> {
-    let Some(found) = message::Entity::find()
-        .filter(message::Column::TwilioSid.eq(twilio_sid))
-        .filter(message::Column::Direction.eq("outbound"))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if status_rank(status) > status_rank(&found.status) {
-        message::ActiveModel {
-            id: Unchanged(found.id),
-            status: Set(status.to_owned()),
-            error_code: Set(error_code.or(found.error_code)),
-            updated_at: Set(Utc::now()),
-            ..Default::default()
+    use sea_orm::sea_query::Expr;
+    const TRIES: usize = 5;
+    let mut last = None;
+    for _ in 0..TRIES {
+        let Some(found) = message::Entity::find()
+            .filter(message::Column::TwilioSid.eq(twilio_sid))
+            .filter(message::Column::Direction.eq("outbound"))
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if status_rank(status) <= status_rank(&found.status) {
+            return Ok(Some(found));
         }
-        .update(db)
-        .await?;
+        let written = message::Entity::update_many()
+            .col_expr(message::Column::Status, Expr::value(status))
+            .col_expr(
+                message::Column::ErrorCode,
+                Expr::value(error_code.or(found.error_code)),
+            )
+            .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(message::Column::Id.eq(found.id))
+            .filter(message::Column::TwilioSid.eq(twilio_sid))
+            .filter(message::Column::Status.eq(found.status.as_str()))
+            .exec(db)
+            .await?
+            .rows_affected;
+        if written == 1 {
+            return Ok(Some(found));
+        }
+        last = Some(found);
     }
-    Ok(Some(found))
+    // Changed under us every time: others are writing newer news; this callback adds nothing.
+    Ok(last)
 }
 
 /// A bot reply to `inbound_id`, stored before it is sent so a crash cannot lose or repeat it. A
