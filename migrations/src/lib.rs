@@ -9,6 +9,7 @@ mod m20261125_000005_create_invites;
 mod m20261125_000006_inbox_indexes;
 mod m20261130_000007_create_knowledge;
 mod m20261201_000008_widget;
+mod m20261202_000009_passage_index_in_memory;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_inbox_indexes::Migration),
             Box::new(m20261130_000007_create_knowledge::Migration),
             Box::new(m20261201_000008_widget::Migration),
+            Box::new(m20261202_000009_passage_index_in_memory::Migration),
         ]
     }
 }

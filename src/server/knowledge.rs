@@ -1,9 +1,11 @@
-//! Knowledge bases: documents turned into passages, indexed and searched by the database.
+//! Knowledge bases: documents turned into passages stored in the database, searched through an
+//! in-memory index each instance builds from it.
 //! Uploads, pastes and `viesti kb import` all add documents through [`add_file`] / [`add_text`]; the
 //! ingest worker reads them into passages in the background.
 pub mod analyze;
 pub mod chunk;
 pub mod extract;
+pub mod index;
 pub mod ingest;
 pub mod quality;
 pub mod retrieve;

@@ -1,7 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A retrievable run of a document's text. On PostgreSQL the table also has a generated `tsv`
-/// column (not mapped here); on SQLite the FTS5 table `passages_fts` indexes it.
+/// A retrievable run of a document's text, with its analysed terms (what the search index holds).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "passages")]
 pub struct Model {
@@ -9,7 +8,6 @@ pub struct Model {
     pub id: i64,
     pub document_id: Uuid,
     pub knowledge_base_id: Uuid,
-    pub scope: String,
     pub position: i32,
     #[sea_orm(column_type = "Text")]
     pub heading: String,

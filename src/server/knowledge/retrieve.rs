@@ -1,14 +1,16 @@
 //! Finding the passages that answer a question: the question's words are analysed like the
 //! passages, each word missing from a knowledge base's vocabulary is corrected to the closest word it
-//! has (one or two letters off, the same first letter: SMS typos), and the database ranks passages
-//! for the resulting terms. Each hit also says how much of the question it covers, so the agent can
-//! tell "answers this" from "shares a word with it".
+//! has (one or two letters off, the same first letter: SMS typos), and tantivy ranks the passages
+//! by BM25 for the resulting terms ([`super::index`]). Each hit also says how much of the question
+//! it covers, so the agent can tell "answers this" from "shares a word with it".
 use super::analyze::Analyzer;
+use super::index::{IndexedPassage, PassageIndex};
 use crate::server::entities::passage;
-use crate::server::repo::knowledge::{self, SearchBase};
+use crate::server::repo::knowledge::{self, BaseTerms, SearchBase};
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 use uuid::Uuid;
 
 /// Words customers use for what help centres say otherwise. Each word also searches for its
@@ -136,28 +138,77 @@ impl Vocabulary {
     }
 }
 
-/// Vocabularies by (knowledge base, revision): a changed base has a new revision, so a stale entry
-/// is never used, on any instance.
-type Cache = Mutex<HashMap<Uuid, (i64, Arc<Vocabulary>)>>;
+/// A knowledge base ready to search as of one revision: its vocabulary, its passages' index and
+/// each passage's terms (for coverage), all read from the database in one query.
+struct Searchable {
+    vocabulary: Vocabulary,
+    index: PassageIndex,
+    terms: HashMap<i64, BaseTerms>,
+}
+
+impl Searchable {
+    fn build(passages: Vec<BaseTerms>) -> tantivy::Result<Self> {
+        let vocabulary = Vocabulary::from_passages(
+            passages
+                .iter()
+                .map(|p| format!("{} {}", p.heading_terms, p.body_terms))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
+        let index = PassageIndex::build(passages.iter().map(|p| IndexedPassage {
+            id: p.id,
+            heading_terms: &p.heading_terms,
+            body_terms: &p.body_terms,
+        }))?;
+        let terms = passages.into_iter().map(|p| (p.id, p)).collect();
+        Ok(Self {
+            vocabulary,
+            index,
+            terms,
+        })
+    }
+}
+
+/// How many knowledge bases an instance keeps ready; the least recently searched goes first.
+const CACHED_BASES: usize = 64;
+
+/// Searchable bases by id, with their revision and when they were last searched: a changed base has
+/// a new revision, so a stale entry is never used, on any instance.
+type Cache = Mutex<HashMap<Uuid, (i64, Instant, Arc<Searchable>)>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-async fn vocabulary(db: &DatabaseConnection, base: SearchBase) -> Result<Arc<Vocabulary>, DbErr> {
-    if let Ok(cache) = cache().lock()
-        && let Some((revision, vocabulary)) = cache.get(&base.id)
+async fn searchable(db: &DatabaseConnection, base: SearchBase) -> Result<Arc<Searchable>, DbErr> {
+    if let Ok(mut cache) = cache().lock()
+        && let Some((revision, used, searchable)) = cache.get_mut(&base.id)
         && *revision == base.revision
     {
-        return Ok(vocabulary.clone());
+        *used = Instant::now();
+        return Ok(searchable.clone());
     }
-    let terms = knowledge::terms_of_base(db, base.id).await?;
-    let vocabulary = Arc::new(Vocabulary::from_passages(terms.iter().map(String::as_str)));
+    let passages = knowledge::terms_of_base(db, base.id).await?;
+    let built = tokio::task::spawn_blocking(move || Searchable::build(passages))
+        .await
+        .map_err(|e| DbErr::Custom(format!("indexing a knowledge base: {e}")))?
+        .map_err(|e| DbErr::Custom(format!("indexing a knowledge base: {e}")))?;
+    let built = Arc::new(built);
     if let Ok(mut cache) = cache().lock() {
-        cache.insert(base.id, (base.revision, vocabulary.clone()));
+        if cache.len() >= CACHED_BASES
+            && !cache.contains_key(&base.id)
+            && let Some(oldest) = cache
+                .iter()
+                .min_by_key(|(_, (_, used, _))| *used)
+                .map(|(id, _)| *id)
+        {
+            cache.remove(&oldest);
+        }
+        cache.insert(base.id, (base.revision, Instant::now(), built.clone()));
     }
-    Ok(vocabulary)
+    Ok(built)
 }
 
 /// One word of a question: the terms that stand for it (its stem, a correction, synonyms; none
@@ -234,45 +285,11 @@ pub fn resolve(question: &str, analyzer: &Analyzer, vocabulary: &Vocabulary) -> 
     Query { words }
 }
 
-/// How many passages the database hands over for ranking.
-const CANDIDATES: u64 = 40;
-/// From this many passages on, the database is spared a question's common terms ("bike" in a bike
-/// shop's help centre): a term in more than [`RARE_SHARE`] of the passages does not choose
-/// candidates, and one in more than [`COMMON_SHARE`] does not order them either; otherwise the
-/// database would score most of the base on every question. Every term counts in the ranking here.
-const COMMON_FROM: usize = 1_000;
-const RARE_SHARE: f64 = 0.05;
-const COMMON_SHARE: f64 = 0.2;
-
-/// The terms the database matches candidates on and the terms it orders them by. When every term
-/// is common, the rarest one finds the candidates.
-fn candidate_terms(query: &Query, vocabulary: &Vocabulary) -> (Vec<String>, Vec<String>) {
-    let terms = query.terms();
-    if vocabulary.passages < COMMON_FROM {
-        return (terms.clone(), terms);
-    }
-    let df = |term: &String| vocabulary.frequency.get(term).copied().unwrap_or(0);
-    let share = |share: f64| (vocabulary.passages as f64 * share) as usize;
-    let mut matching: Vec<String> = terms
-        .iter()
-        .filter(|t| df(t) <= share(RARE_SHARE))
-        .cloned()
-        .collect();
-    if matching.is_empty() {
-        matching = terms
-            .iter()
-            .min_by_key(|t| df(t))
-            .cloned()
-            .into_iter()
-            .collect();
-    }
-    let ranking = terms
-        .iter()
-        .filter(|t| df(t) <= share(COMMON_SHARE) || matching.contains(t))
-        .cloned()
-        .collect();
-    (matching, ranking)
-}
+/// How many passages of each base the index hands over for the final ranking. The index (tantivy's
+/// BM25, fields apart) chooses them; the final order scores each again with BM25 over heading and
+/// body as one text, which puts the right passage in the top 3 for 0.930 of `eval/`'s questions
+/// where tantivy's own scores reach 0.896.
+const CANDIDATES: usize = 40;
 
 /// A heading term counts as this many body terms.
 const HEADING_WEIGHT: f64 = 4.0;
@@ -324,74 +341,113 @@ pub struct Hit {
     pub query: Query,
 }
 
-/// The best `limit` passages of the bases for a question, best first.
+/// A candidate before its passage is read.
+struct Candidate {
+    id: i64,
+    score: f64,
+    coverage: f64,
+    heading_coverage: f64,
+    query: Arc<Query>,
+}
+
+/// The best `limit` passages of the bases for a question, best first. Only those `limit` passages
+/// are read from the database; the ranking runs on the in-memory index.
 pub async fn retrieve(
     db: &DatabaseConnection,
     bases: &[SearchBase],
     question: &str,
     limit: usize,
 ) -> Result<Vec<Hit>, DbErr> {
-    let mut hits = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     // Bases of one language share one query; chatbots rarely mix languages.
     let mut languages: Vec<_> = bases.iter().map(|b| b.language).collect();
     languages.sort_by_key(|l| l.as_str());
     languages.dedup();
     for language in languages {
         let analyzer = Analyzer::of(language);
-        let of_language: Vec<SearchBase> = bases
-            .iter()
-            .copied()
-            .filter(|b| b.language == language)
-            .collect();
-        // One base (the usual case) uses its cached vocabulary as it is; several are merged.
-        let merged = match of_language.as_slice() {
-            [base] => vocabulary(db, *base).await?,
+        let mut searchables = Vec::new();
+        for base in bases.iter().filter(|b| b.language == language) {
+            searchables.push(searchable(db, *base).await?);
+        }
+        // One base (the usual case) uses its vocabulary as it is; several are merged.
+        let merged;
+        let vocabulary = match searchables.as_slice() {
+            [one] => &one.vocabulary,
             _ => {
-                let mut merged = Vocabulary::default();
-                for base in &of_language {
-                    let vocabulary = vocabulary(db, *base).await?;
-                    merged.passages += vocabulary.passages;
-                    merged.length += vocabulary.length;
+                let mut sum = Vocabulary::default();
+                for searchable in &searchables {
+                    let vocabulary = &searchable.vocabulary;
+                    sum.passages += vocabulary.passages;
+                    sum.length += vocabulary.length;
                     for (term, count) in &vocabulary.frequency {
-                        *merged.frequency.entry(term.clone()).or_default() += count;
+                        *sum.frequency.entry(term.clone()).or_default() += count;
                     }
                 }
-                Arc::new(merged)
+                merged = sum;
+                &merged
             }
         };
-        let query = resolve(question, analyzer, &merged);
-        let ids: Vec<Uuid> = of_language.iter().map(|b| b.id).collect();
-        // The database finds the candidates with its index; they are ranked here, by BM25 over all
-        // the question's terms, the same way on both databases.
-        let (matching, ranking) = candidate_terms(&query, &merged);
-        let found = knowledge::search(db, &ids, &matching, &ranking, CANDIDATES).await?;
-        let order: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-        for (passage, document_title) in knowledge::passages_by_id(db, &order).await? {
-            let coverage = coverage_of(
-                &query,
-                &format!("{} {}", passage.heading_terms, passage.body_terms),
-            );
-            let heading_coverage = coverage_of(&query, &passage.heading_terms);
-            hits.push(Hit {
-                score: bm25(&query, &merged, &passage.heading_terms, &passage.body_terms),
-                passage,
-                document_title,
-                coverage,
-                heading_coverage,
-                query: query.clone(),
-            });
+        let query = Arc::new(resolve(question, analyzer, vocabulary));
+        let words: Vec<Vec<String>> = query.words.iter().map(|w| w.terms.clone()).collect();
+        for searchable in &searchables {
+            let found = searchable
+                .index
+                .search(&words, CANDIDATES)
+                .map_err(|e| DbErr::Custom(format!("searching a knowledge base: {e}")))?;
+            for (id, _tantivy_score) in found {
+                let Some(passage) = searchable.terms.get(&id) else {
+                    continue;
+                };
+                let heading_coverage = coverage_of(&query, &passage.heading_terms);
+                let coverage = coverage_of(
+                    &query,
+                    &format!("{} {}", passage.heading_terms, passage.body_terms),
+                );
+                candidates.push(Candidate {
+                    id,
+                    score: bm25(
+                        &query,
+                        vocabulary,
+                        &passage.heading_terms,
+                        &passage.body_terms,
+                    ),
+                    coverage,
+                    heading_coverage,
+                    query: query.clone(),
+                });
+            }
         }
     }
-    // The database's rank blended with coverage: a passage that holds every asked-for word beats one
-    // that repeats a single word often.
-    let best = hits.iter().map(|h| h.score).fold(0.0, f64::max);
-    let key = |hit: &Hit| {
-        let rank = if best > 0.0 { hit.score / best } else { 0.0 };
-        0.5 * rank + 0.5 * hit.coverage + 0.15 * hit.heading_coverage
+    // BM25 blended with coverage: a passage that holds every asked-for word beats one that
+    // repeats a single word often.
+    let best = candidates.iter().map(|c| c.score).fold(0.0, f64::max);
+    let key = |c: &Candidate| {
+        let rank = if best > 0.0 { c.score / best } else { 0.0 };
+        0.5 * rank + 0.5 * c.coverage + 0.15 * c.heading_coverage
     };
-    hits.sort_by(|a, b| key(b).total_cmp(&key(a)));
-    hits.truncate(limit);
-    Ok(hits)
+    candidates.sort_by(|a, b| key(b).total_cmp(&key(a)).then(a.id.cmp(&b.id)));
+    candidates.truncate(limit);
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let mut read: HashMap<i64, (passage::Model, String)> = knowledge::passages_by_id(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(p, title)| (p.id, (p, title)))
+        .collect();
+    // A passage deleted since the index was built is simply left out.
+    Ok(candidates
+        .into_iter()
+        .filter_map(|c| {
+            let (passage, document_title) = read.remove(&c.id)?;
+            Some(Hit {
+                passage,
+                document_title,
+                score: c.score,
+                coverage: c.coverage,
+                heading_coverage: c.heading_coverage,
+                query: Query::clone(&c.query),
+            })
+        })
+        .collect())
 }
 
 /// The idf-weighted share of the question's words found among `terms` (a word is found when any
@@ -465,35 +521,6 @@ mod tests {
         let nicked = resolve("it got nicked", english, &vocabulary);
         assert_eq!(nicked.terms(), ["theft"]);
         assert!((coverage_of(&nicked, "report theft polic") - 1.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn common_terms_of_a_large_base_do_not_choose_candidates() {
-        let english = Analyzer::of(Language::English);
-        let mut passages: Vec<String> = (0..1_200)
-            .map(|i| english.index_terms(&format!("Bike number {i} has a battery.")))
-            .collect();
-        passages.push(english.index_terms("Refunds for a bike take five days."));
-        let vocabulary = Vocabulary::from_passages(passages.iter().map(String::as_str));
-        let query = resolve("bike refund", english, &vocabulary);
-        assert_eq!(query.terms(), ["bike", "refund"]);
-        let (matching, ranking) = candidate_terms(&query, &vocabulary);
-        assert_eq!(matching, ["refund"]);
-        assert_eq!(ranking, ["refund"], "bike is in almost every passage");
-        let common = resolve("bike battery", english, &vocabulary);
-        let (matching, _) = candidate_terms(&common, &vocabulary);
-        assert_eq!(
-            matching.len(),
-            1,
-            "all common: the rarest one finds candidates"
-        );
-        // A small base searches and orders by every term.
-        let small = self::vocabulary();
-        let query = resolve("refund battery", english, &small);
-        assert_eq!(
-            candidate_terms(&query, &small),
-            (query.terms(), query.terms())
-        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Knowledge bases, their documents and passages, and the search over them. Every function that
 //! touches workspace data takes the workspace id; the document worker's claim is the one exception
 //! (it serves every workspace) and hands back the row it claimed.
-use super::{Placeholders, begin_write, now};
+use super::{begin_write, now};
 use crate::domain::knowledge::{DocumentState, DocumentTitle, KnowledgeBaseName, Language};
 use crate::server::entities::{
     chatbot, chatbot_knowledge_base, document, document_source, knowledge_base, passage,
@@ -9,9 +9,8 @@ use crate::server::entities::{
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 use uuid::Uuid;
 
@@ -88,8 +87,7 @@ pub async fn delete_base(
     if find_base(&*txn, workspace_id, id).await?.is_none() {
         return Ok(false);
     }
-    // Passages first, one statement: SQLite's FTS5 triggers run per row either way, and the
-    // cascade from documents would do the same work less visibly.
+    // Passages first, in one statement, rather than leaving them to the cascade from documents.
     passage::Entity::delete_many()
         .filter(passage::Column::KnowledgeBaseId.eq(id))
         .exec(&*txn)
@@ -502,14 +500,12 @@ pub async fn finish_document(
         .filter(passage::Column::DocumentId.eq(claimed.id))
         .exec(&*txn)
         .await?;
-    let scope = scope_of(claimed.knowledge_base_id);
     let rows: Vec<passage::ActiveModel> = passages
         .into_iter()
         .enumerate()
         .map(|(position, new)| passage::ActiveModel {
             document_id: Set(claimed.id),
             knowledge_base_id: Set(claimed.knowledge_base_id),
-            scope: Set(scope.clone()),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
             heading: Set(new.heading),
             body: Set(new.body),
@@ -531,11 +527,6 @@ pub async fn finish_document(
     Ok(true)
 }
 
-/// The FTS5 scope token of a knowledge base.
-pub fn scope_of(base_id: Uuid) -> String {
-    format!("kb{}", base_id.simple())
-}
-
 /// A knowledge base as search sees it: its id, language and revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchBase {
@@ -552,116 +543,6 @@ impl From<&knowledge_base::Model> for SearchBase {
             revision: base.revision,
         }
     }
-}
-
-/// The `limit` best passages of the bases that hold any of the `matching` terms, best first by each
-/// database's ranking for all the `ranking` terms: BM25 over FTS5 on SQLite (a heading term weighs 4
-/// body terms), `ts_rank` with the heading at weight A on PostgreSQL. Matching on a question's rarer
-/// terms keeps the database from scoring most of a large base for one common word, while the ranking
-/// still rewards passages that also hold the common ones.
-pub async fn search(
-    db: &DatabaseConnection,
-    bases: &[Uuid],
-    matching: &[String],
-    ranking: &[String],
-    limit: u64,
-) -> Result<Vec<(i64, f64)>, DbErr> {
-    let usable = |terms: &[String]| -> Vec<String> {
-        terms
-            .iter()
-            .filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric))
-            .cloned()
-            .collect()
-    };
-    let matching = usable(matching);
-    let mut ranking = usable(ranking);
-    for term in &matching {
-        if !ranking.contains(term) {
-            ranking.push(term.clone());
-        }
-    }
-    if bases.is_empty() || matching.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = db.get_database_backend();
-    let p = Placeholders::new(backend);
-    let statement = match backend {
-        DatabaseBackend::Postgres => {
-            let any = |terms: &[String]| {
-                terms
-                    .iter()
-                    .map(|t| format!("'{t}'"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
-            let base_list = (0..bases.len())
-                .map(|i| p.at(i + 4))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut values: Vec<Value> = vec![
-                any(&matching).into(),
-                any(&ranking).into(),
-                (limit as i64).into(),
-            ];
-            values.extend(bases.iter().map(|id| Value::from(*id)));
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT p.id, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', p.tsv, r, 1)::float8 AS score \
-                     FROM passages p, to_tsquery('simple', {}) m, to_tsquery('simple', {}) r \
-                     WHERE p.knowledge_base_id IN ({base_list}) AND p.tsv @@ m \
-                     ORDER BY score DESC, p.id LIMIT {}",
-                    p.at(1),
-                    p.at(2),
-                    p.at(3)
-                ),
-                values,
-            )
-        }
-        _ => {
-            let scopes = bases
-                .iter()
-                .map(|id| format!("\"{}\"", scope_of(*id)))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            let any = |terms: &[String]| {
-                terms
-                    .iter()
-                    .map(|t| format!("\"{t}\""))
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
-            };
-            // The second group matches whatever the first does; it is there so bm25 also scores
-            // the ranking terms.
-            let query = format!(
-                "scope:({scopes}) AND {{heading_terms body_terms}}:({}) AND {{heading_terms body_terms}}:({})",
-                any(&matching),
-                any(&ranking)
-            );
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT rowid AS id, -bm25(passages_fts, 0.0, 4.0, 1.0) AS score \
-                     FROM passages_fts WHERE passages_fts MATCH {} \
-                     ORDER BY bm25(passages_fts, 0.0, 4.0, 1.0) LIMIT {}",
-                    p.at(1),
-                    p.at(2)
-                ),
-                vec![query.into(), (limit as i64).into()],
-            )
-        }
-    };
-    #[derive(FromQueryResult)]
-    struct Row {
-        id: i64,
-        score: f64,
-    }
-    Ok(Row::find_by_statement(statement)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row.score))
-        .collect())
 }
 
 /// Passages by id with their document's title, in the order of `ids`.
@@ -697,22 +578,26 @@ pub async fn passages_by_id(
         .collect())
 }
 
-/// Every passage's terms in a base (heading and body), for its vocabulary.
-pub async fn terms_of_base(db: &DatabaseConnection, base_id: Uuid) -> Result<Vec<String>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Row {
-        heading_terms: String,
-        body_terms: String,
-    }
-    Ok(passage::Entity::find()
+/// A passage's analysed terms, as search reads them.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct BaseTerms {
+    pub id: i64,
+    pub heading_terms: String,
+    pub body_terms: String,
+}
+
+/// Every passage's terms in a base, for its vocabulary and index.
+pub async fn terms_of_base(
+    db: &DatabaseConnection,
+    base_id: Uuid,
+) -> Result<Vec<BaseTerms>, DbErr> {
+    passage::Entity::find()
         .select_only()
+        .column(passage::Column::Id)
         .column(passage::Column::HeadingTerms)
         .column(passage::Column::BodyTerms)
         .filter(passage::Column::KnowledgeBaseId.eq(base_id))
-        .into_model::<Row>()
+        .into_model::<BaseTerms>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| format!("{} {}", row.heading_terms, row.body_terms))
-        .collect())
+        .await
 }
