@@ -51,6 +51,8 @@ const THREAD_PAGE: usize = 100;
 /// A word in about 0.1 % of messages, for the search case.
 const SEARCH_WORD: &str = "voucher";
 const SEARCH_SHARE: f64 = 0.001;
+/// One of the words every message is made of: in about 5 % of messages and a third of conversations.
+const COMMON_WORD: &str = "delivery";
 
 const BUSINESS_NUMBER: &str = "+358401234567";
 const OWNER_EMAIL: &str = "owner@bench.example.com";
@@ -482,6 +484,13 @@ async fn bench(backend: Backend, url: String, data_dir: PathBuf) -> Report {
 
     let case = format!("(c) search \"{SEARCH_WORD}\"");
     let form = list_form(&[("q", SEARCH_WORD)]);
+    rows.push((
+        case.clone(),
+        time_case(&client, &list_url, &case, &form, &full_page).await,
+    ));
+
+    let case = format!("(c) search \"{COMMON_WORD}\" (a common word)");
+    let form = list_form(&[("q", COMMON_WORD)]);
     rows.push((
         case.clone(),
         time_case(&client, &list_url, &case, &form, &full_page).await,

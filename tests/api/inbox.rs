@@ -298,6 +298,81 @@ async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: B
     );
 }
 
+/// A text in thousands of messages is searched another way (the conversations walked newest first
+/// rather than every match gathered and sorted): the answer is the same.
+async fn a_search_for_a_common_word_finds_the_same_conversations(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.text_from("+358501111111", "Where is my parcel?").await;
+    sms.text_from("+358502222222", "Do you sell gift cards")
+        .await;
+    eventually("replies", || async {
+        sms.replies_to("+358501111111").len() == 1 && sms.replies_to("+358502222222").len() == 1
+    })
+    .await;
+    let all = sms.list(&[]).await;
+    let parcel = row_of(&all, "+358 50 1111111");
+    let gift = row_of(&all, "+358 50 2222222");
+    // 2,500 more texts in the parcel conversation, all asking about the shipment.
+    let copies = "id, workspace_id, conversation_id, direction, author, body, twilio_sid, status, \
+                  error_code, segments, encoding, attachments_dropped, in_reply_to, created_at, \
+                  updated_at, author_user_id";
+    let first = "(SELECT m.id FROM messages m WHERE m.direction = 'inbound' AND m.body = 'Where is my parcel?')";
+    let sql = match backend {
+        Backend::Postgres => format!(
+            "INSERT INTO messages ({copies}) SELECT gen_random_uuid(), workspace_id, conversation_id, \
+               direction, author, 'Any news on the SHIPMENT ' || n, NULL, status, error_code, segments, \
+               encoding, attachments_dropped, NULL, created_at, updated_at, author_user_id \
+             FROM messages, generate_series(1, 2500) AS n WHERE id = {first}"
+        ),
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+             INSERT INTO messages ({copies}) SELECT randomblob(16), workspace_id, conversation_id, \
+               direction, author, 'Any news on the SHIPMENT ' || i, NULL, status, error_code, segments, \
+               encoding, attachments_dropped, NULL, created_at, updated_at, author_user_id \
+             FROM messages, n WHERE id = {first}"
+        ),
+    };
+    sms.app.db_execute(&sql).await;
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE LOWER(body) LIKE '%shipment%'")
+            .await,
+        2_500
+    );
+    assert_eq!(
+        ids(&sms.list(&[("q", "shipment")]).await),
+        vec![parcel.clone()],
+        "a common word, any case"
+    );
+    assert_eq!(
+        ids(&sms.list(&[("q", "shipment 17")]).await),
+        vec![parcel.clone()]
+    );
+    assert_eq!(
+        ids(&sms.list(&[("q", "gift car")]).await),
+        vec![gift.clone()]
+    );
+    // Both conversations have the bot's "Echo: " in them; one has it thousands of times fewer.
+    let mut both = ids(&sms.list(&[("q", "echo")]).await);
+    both.sort();
+    let mut expected = vec![parcel.clone(), gift.clone()];
+    expected.sort();
+    assert_eq!(both, expected);
+    // The common path keeps the other filters and finds names too.
+    let named = sms
+        .app
+        .call("inbox_rename", &[("id", &gift), ("name", "Shipment Desk")])
+        .await;
+    assert_eq!(named.status(), StatusCode::OK);
+    let mut found = ids(&sms.list(&[("q", "shipment")]).await);
+    found.sort();
+    assert_eq!(found, expected, "the name matches as well");
+    assert_eq!(
+        ids(&sms.list(&[("q", "shipment"), ("channel", "web")]).await),
+        Vec::<String>::new()
+    );
+}
+
 async fn keyset_pages_cover_every_conversation_once_even_with_equal_times(backend: Backend) {
     let sms = connected(backend, &[]).await;
     sms.text_from("+358501111111", "Seed").await;
@@ -902,6 +977,7 @@ on_both_databases!(
     every_conversation_is_listed_newest_first_with_its_badge_preview_and_unread_mark,
     filters_narrow_the_list_by_status_channel_chatbot_and_assignee,
     search_finds_a_phone_number_a_name_or_words_from_any_message,
+    a_search_for_a_common_word_finds_the_same_conversations,
     keyset_pages_cover_every_conversation_once_even_with_equal_times,
     take_over_hand_back_resolve_and_reopen_move_the_conversation_and_say_so,
     the_bot_sends_nothing_while_a_person_holds_the_conversation,

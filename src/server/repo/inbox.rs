@@ -175,8 +175,13 @@ pub async fn list(
         }
     }
     if let Some(search) = &filter.search {
-        let matches = search_matches(&mut q, postgres, &ws, search);
-        q.push(&format!(" AND c.id IN ({matches})"));
+        if is_common(db, workspace_id, search).await? {
+            let matches = search_walk(&mut q, postgres, search);
+            q.push(&format!(" AND ({matches})"));
+        } else {
+            let matches = search_matches(&mut q, postgres, &ws, search);
+            q.push(&format!(" AND c.id IN ({matches})"));
+        }
     }
     if let Some(cursor) = after {
         let at = DateTime::<Utc>::from_timestamp_nanos(cursor.at_nanos);
@@ -249,6 +254,66 @@ fn search_matches(q: &mut Query, postgres: bool, ws: &str, search: &SearchQuery)
         ));
         parts.join(" UNION ALL ")
     }
+}
+
+/// From this many matching messages on, a search is answered by walking the conversations newest
+/// first (see [`search_walk`]) instead of gathering every match through the index.
+const COMMON_MATCHES: u64 = 2_000;
+
+/// Whether a search's text is in at least [`COMMON_MATCHES`] of the workspace's messages: counted
+/// through the index and stopped there, so a rare word costs its few matches and a common one
+/// costs at most that many.
+async fn is_common(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    search: &SearchQuery,
+) -> Result<bool, DbErr> {
+    let backend = db.get_database_backend();
+    let mut q = Query::new(backend, "SELECT COUNT(*) AS n FROM (");
+    let ws = q.bind(workspace_id);
+    if backend == DatabaseBackend::Postgres {
+        let p = q.bind(contains_pattern(search.as_str()));
+        q.push(&format!(
+            "SELECT 1 FROM messages m WHERE m.workspace_id = {ws} AND m.direction <> 'event' \
+             AND m.body ILIKE {p} ESCAPE '\\'"
+        ));
+    } else {
+        let p = q.bind(fts_phrase(search.as_str()));
+        q.push(&format!(
+            "SELECT 1 FROM messages_fts f JOIN messages m ON m.rowid = f.rowid \
+             WHERE messages_fts MATCH {p} AND m.workspace_id = {ws}"
+        ));
+    }
+    q.push(&format!(" LIMIT {COMMON_MATCHES}) x"));
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let count = Count::find_by_statement(q.statement(backend))
+        .one(db)
+        .await?
+        .map_or(0, |c| c.n);
+    Ok(u64::try_from(count).unwrap_or(0) >= COMMON_MATCHES)
+}
+
+/// The condition, on each conversation of the list, that a common search text is in its number,
+/// its name or one of its messages. Evaluated conversation by conversation newest first, the page
+/// fills after a few thousand of them, where gathering the tens of thousands of matches and
+/// sorting their conversations took 0.2–0.6 s.
+fn search_walk(q: &mut Query, postgres: bool, search: &SearchQuery) -> String {
+    let like = if postgres { "ILIKE" } else { "LIKE" };
+    let mut parts = Vec::new();
+    if let Some(digits) = search.phone_digits() {
+        let p = q.bind(contains_pattern(&digits));
+        parts.push(format!("c.customer_address LIKE {p} ESCAPE '\\'"));
+    }
+    let p = q.bind(contains_pattern(search.as_str()));
+    parts.push(format!("c.customer_name {like} {p} ESCAPE '\\'"));
+    parts.push(format!(
+        "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
+         AND m.direction <> 'event' AND m.body {like} {p} ESCAPE '\\')"
+    ));
+    parts.join(" OR ")
 }
 
 /// How many of the workspace's conversations wait for a person.
