@@ -152,7 +152,7 @@ impl Application {
     }
 
     /// Serves (and runs the reply workers) until `shutdown` resolves; then stops accepting, lets
-    /// in-flight requests finish and lets each worker finish the job in hand.
+    /// in-flight requests finish and puts each reply worker's job in hand back in the queue.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -1,8 +1,9 @@
 //! The reply workers: a pool of tasks beside the web server that claim jobs from the `jobs` table with
 //! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share one queue), answer the
 //! customer through the agent and Twilio, and retry failures with exponential backoff and jitter.
-//! A job whose worker died is taken over when its lease runs out; a reply is recorded before it is sent
-//! and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
+//! A job whose worker died is taken over when its lease runs out (15 s; renewed while the job runs),
+//! one in hand at a graceful stop goes back to the queue at once; a reply is recorded before it is
+//! sent and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
 use crate::domain::E164;
 use crate::domain::delivery::failure_reason;
 use crate::domain::inbox::ConversationStatus;
@@ -16,16 +17,21 @@ use crate::server::state::AppState;
 use crate::server::twilio::client::TwilioError;
 use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Set, Statement,
-    Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    QueryFilter, Set, Statement, Unchanged,
 };
 use std::time::Duration;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-/// How long a claimed job belongs to its worker; past it, another worker may take it over.
-pub const LEASE: Duration = Duration::from_secs(60);
+/// How long a claimed job belongs to its worker; past it, another worker may take it over. The
+/// worker renews it every [`RENEW_EVERY`] while the job runs, so a slow model call keeps its job and
+/// a job whose worker died waits at most this long.
+pub const LEASE: Duration = Duration::from_secs(15);
+/// How often a running job's lease is renewed.
+const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// Tries before a job is given up (its reason stays on the job and the message).
 pub const MAX_ATTEMPTS: i32 = 6;
 const POLL: Duration = Duration::from_millis(500);
@@ -55,7 +61,20 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             return;
         }
         match claim(&state).await {
-            Ok(Some(job)) => process(&state, job).await,
+            Ok(Some(job)) => {
+                let id = job.id;
+                tokio::select! {
+                    () = process(&state, job) => {}
+                    () = stopping(&mut shutdown) => {
+                        // Stopping: the job goes back to the queue at once rather than waiting
+                        // for this worker (a model call can take a while) or for its lease. Left
+                        // anywhere, it resumes safely: a recorded reply is reused, and one that
+                        // may have reached Twilio is reconciled before any resend.
+                        release(&state, id).await;
+                        return;
+                    }
+                }
+            }
             Ok(None) => {
                 tokio::select! {
                     () = state.jobs_ready.notified() => {}
@@ -130,7 +149,12 @@ async fn process(state: &AppState, claimed: job::Model) {
         }
     };
     let outcome = match &conversation {
-        Some(conversation) => answer(state, &claimed, conversation).await,
+        Some(conversation) => {
+            tokio::select! {
+                outcome = answer(state, &claimed, conversation) => outcome,
+                never = keep_lease(state, claimed.id) => match never {},
+            }
+        }
         None => Err(Setback::Fail("the conversation no longer exists".into())),
     };
     let result = match outcome {
@@ -171,6 +195,58 @@ async fn process(state: &AppState, claimed: job::Model) {
         state
             .live
             .publish(conversation.workspace_id, Some(conversation.id));
+    }
+}
+
+/// Resolves once `shutdown` turns true (never, if its sender is gone).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Puts a job this worker was running back in the queue, due now; the interrupted try does not
+/// count against its attempts.
+async fn release(state: &AppState, id: Uuid) {
+    let released = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value("queued"))
+        .col_expr(
+            job::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::Attempts, Expr::cust("attempts - 1"))
+        .col_expr(job::Column::RunAt, Expr::value(Utc::now()))
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::State.eq("running"))
+        .exec(&state.db)
+        .await;
+    match released {
+        Ok(_) => tracing::info!(job_id = %id, "stopping: the job in hand went back to the queue"),
+        Err(error) => {
+            tracing::error!(job_id = %id, %error, "stopping: could not release the job in hand; it resumes when its lease runs out");
+        }
+    }
+}
+
+/// Renews a running job's lease every [`RENEW_EVERY`], for as long as it is polled.
+async fn keep_lease(state: &AppState, id: Uuid) -> std::convert::Infallible {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let renewed = job::Entity::update_many()
+            .col_expr(job::Column::LeaseUntil, Expr::value(until))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::State.eq("running"))
+            .exec(&state.db)
+            .await;
+        match renewed {
+            Ok(done) if done.rows_affected == 1 => {}
+            Ok(_) => tracing::warn!(job_id = %id, "a running job's lease could not be renewed"),
+            Err(error) => {
+                tracing::warn!(job_id = %id, %error, "a running job's lease could not be renewed");
+            }
+        }
     }
 }
 

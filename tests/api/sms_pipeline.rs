@@ -798,14 +798,23 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
             .await,
         1
     );
-    worker.kill().expect("SIGKILL");
-    let _ = worker.wait();
-
-    // Its lease runs out (fast-forwarded here), and a healthy instance takes the job over.
-    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
+    // While the model takes its time, the worker keeps renewing the job's lease.
     sms.app
         .db_execute("UPDATE jobs SET lease_until = created_at")
         .await;
+    eventually("the lease renewed", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_until > created_at")
+            .await
+            == 1
+    })
+    .await;
+    worker.kill().expect("SIGKILL");
+    let _ = worker.wait();
+    let killed = std::time::Instant::now();
+
+    // Its lease runs out (15 s at most, not fast-forwarded), and a healthy instance takes it over.
+    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
     let _healthy = crate::helpers::spawn_on_database_with(
         &sms.app.database_url,
         sms.app.data_dir.path(),
@@ -815,7 +824,13 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
         ],
     )
     .await;
-    eventually("the reply", || async { !sms.replies().is_empty() }).await;
+    while sms.replies().is_empty() {
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "a dead worker's job is taken over within its 15 s lease"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     eventually("the job done", || async {
         sms.app
             .count("SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 2")
@@ -828,7 +843,87 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
     assert_eq!(sms.replies()[0].body, "Echo: Are you open?");
 }
 
+async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend) {
+    // This instance takes webhooks only; a separate `viesti serve` process runs the only worker.
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    *sms.model.delay.lock().expect("lock") = Duration::from_secs(30);
+    let base = sms
+        .app
+        .twilio_api_base
+        .clone()
+        .expect("emulator")
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &sms.app.database_url)
+        .env("VIESTI_ENCRYPTION_KEY", crate::helpers::TEST_ENCRYPTION_KEY)
+        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
+        .env("TWILIO_API_BASE", &base)
+        .env("MODEL_API_BASE", &sms.model_url)
+        .env("VIESTI_WORKERS", "1")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("worker process");
+
+    assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
+    eventually("the worker process asking the model", || async {
+        !sms.model.requests.lock().expect("lock").is_empty()
+    })
+    .await;
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    // It stops at once, though the model would take 30 s more, and leaves the job queued.
+    let signalled = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = worker.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND lease_until IS NULL AND attempts = 0")
+            .await,
+        1
+    );
+    assert!(sms.replies().is_empty());
+
+    // Another instance answers it straight away, with no lease to wait for.
+    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
+    let _healthy = crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", base.as_str()),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+        ],
+    )
+    .await;
+    eventually("the reply", || async { !sms.replies().is_empty() }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sms.replies().len(), 1);
+    assert_eq!(sms.replies()[0].body, "Echo: Are you open?");
+}
+
 on_both_databases!(
+    a_worker_stopped_by_sigterm_puts_its_job_back_at_once,
     a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once,
     a_long_reply_is_cut_to_the_segment_budget_at_a_word,
     a_late_status_callback_never_moves_a_message_backwards,
