@@ -260,31 +260,42 @@ fn search_matches(q: &mut Query, postgres: bool, ws: &str, search: &SearchQuery)
 /// first (see [`search_walk`]) instead of gathering every match through the index.
 const COMMON_MATCHES: u64 = 2_000;
 
-/// Whether a search's text is in at least [`COMMON_MATCHES`] of the workspace's messages: counted
-/// through the index and stopped there, so a rare word costs its few matches and a common one
-/// costs at most that many.
+/// Whether a search's text is in at least [`COMMON_MATCHES`] of the workspace's messages. SQLite
+/// counts through its FTS5 index and stops there, so a rare word costs its few matches and a common
+/// one at most that many. PostgreSQL's trigram index cannot stop early (a bitmap scan reads every
+/// match: 48 ms for a word in 5 % of a million messages), so its planner's estimate decides, from
+/// `pg_trgm`'s statistics (50,554 estimated for 54,445 real; rare words are estimated at 100).
 async fn is_common(
     db: &DatabaseConnection,
     workspace_id: Uuid,
     search: &SearchQuery,
 ) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
-    let mut q = Query::new(backend, "SELECT COUNT(*) AS n FROM (");
-    let ws = q.bind(workspace_id);
     if backend == DatabaseBackend::Postgres {
+        let mut q = Query::new(
+            backend,
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages m WHERE m.workspace_id = ",
+        );
+        let ws = q.bind(workspace_id);
+        q.push(&ws);
         let p = q.bind(contains_pattern(search.as_str()));
         q.push(&format!(
-            "SELECT 1 FROM messages m WHERE m.workspace_id = {ws} AND m.direction <> 'event' \
-             AND m.body ILIKE {p} ESCAPE '\\'"
+            " AND m.direction <> 'event' AND m.body ILIKE {p} ESCAPE '\\'"
         ));
-    } else {
-        let p = q.bind(fts_phrase(search.as_str()));
-        q.push(&format!(
-            "SELECT 1 FROM messages_fts f JOIN messages m ON m.rowid = f.rowid \
-             WHERE messages_fts MATCH {p} AND m.workspace_id = {ws}"
-        ));
+        let Some(row) = db.query_one_raw(q.statement(backend)).await? else {
+            return Ok(false);
+        };
+        let plan: serde_json::Value = row.try_get_by_index(0)?;
+        let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0);
+        return Ok(estimate >= COMMON_MATCHES as f64);
     }
-    q.push(&format!(" LIMIT {COMMON_MATCHES}) x"));
+    let mut q = Query::new(backend, "SELECT COUNT(*) AS n FROM (");
+    let ws = q.bind(workspace_id);
+    let p = q.bind(fts_phrase(search.as_str()));
+    q.push(&format!(
+        "SELECT 1 FROM messages_fts f JOIN messages m ON m.rowid = f.rowid \
+         WHERE messages_fts MATCH {p} AND m.workspace_id = {ws} LIMIT {COMMON_MATCHES}) x"
+    ));
     #[derive(FromQueryResult)]
     struct Count {
         n: i64,
@@ -309,9 +320,12 @@ fn search_walk(q: &mut Query, postgres: bool, search: &SearchQuery) -> String {
     }
     let p = q.bind(contains_pattern(search.as_str()));
     parts.push(format!("c.customer_name {like} {p} ESCAPE '\\'"));
+    // `OFFSET 0` keeps PostgreSQL from turning the EXISTS into a hashed subplan, which reads every
+    // matching message first (325 ms instead of 9 ms for a word in 5 % of a million messages).
+    let fence = if postgres { " OFFSET 0" } else { "" };
     parts.push(format!(
         "EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
-         AND m.direction <> 'event' AND m.body {like} {p} ESCAPE '\\')"
+         AND m.direction <> 'event' AND m.body {like} {p} ESCAPE '\\'{fence})"
     ));
     parts.join(" OR ")
 }
