@@ -157,6 +157,11 @@ async fn process(state: &AppState, claimed: job::Model) {
         }
         None => Err(Setback::Fail("the conversation no longer exists".into())),
     };
+    // Errors are tagged with the conversation's channel (Sentry's `channel` tag).
+    let channel = match &conversation {
+        Some(c) if c.channel == conversations::WEB => "channels/web",
+        _ => "channels/sms",
+    };
     let result = match outcome {
         Ok(note) => {
             tracing::info!(job_id = %claimed.id, note, "reply job done");
@@ -166,7 +171,7 @@ async fn process(state: &AppState, claimed: job::Model) {
         Err(Setback::Retry(reason)) if claimed.attempts < MAX_ATTEMPTS => {
             let delay = backoff(state.config.retry_base, claimed.attempts);
             tracing::warn!(
-                tags.channel = "channels/sms",
+                tags.channel = channel,
                 job_id = %claimed.id,
                 attempt = claimed.attempts,
                 retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
@@ -178,7 +183,7 @@ async fn process(state: &AppState, claimed: job::Model) {
             finish(state, claimed.id, "queued", Some(reason), Some(run_at)).await
         }
         Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
-            tracing::error!(tags.channel = "channels/sms", job_id = %claimed.id, %reason, "reply job gave up");
+            tracing::error!(tags.channel = channel, job_id = %claimed.id, %reason, "reply job gave up");
             metrics::job("failed");
             if let Some(conversation) = &conversation
                 && claimed.kind == conversations::JOB_REPLY
@@ -189,7 +194,7 @@ async fn process(state: &AppState, claimed: job::Model) {
         }
     };
     if let Err(error) = result {
-        tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not record a job's outcome");
+        tracing::error!(tags.channel = channel, %error, job_id = %claimed.id, "could not record a job's outcome");
     }
     if let Some(conversation) = conversation {
         state
