@@ -825,9 +825,10 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
     )
     .await;
     while sms.replies().is_empty() {
+        // 15 s of lease at most, plus slack for a busy machine: far below the old 60 s lease.
         assert!(
-            killed.elapsed() < Duration::from_secs(20),
-            "a dead worker's job is taken over within its 15 s lease"
+            killed.elapsed() < Duration::from_secs(25),
+            "a dead worker's job is taken over once its 15 s lease runs out"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -891,8 +892,8 @@ async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend)
             break status;
         }
         assert!(
-            signalled.elapsed() < Duration::from_secs(5),
-            "still running 5 s after SIGTERM"
+            signalled.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM (the model would take 30 s)"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
