@@ -221,10 +221,11 @@ async fn filters_narrow_the_list_by_status_channel_chatbot_and_assignee(backend:
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: Backend) {
+/// Two answered customers: one asking about a parcel in `parcel_text`, one about gift cards; with
+/// the ids of their conversations.
+async fn parcel_and_gift(backend: Backend, parcel_text: &str) -> (Sms, String, String) {
     let sms = connected(backend, &[]).await;
-    sms.text_from("+358501111111", "Where is my PARCEL number 42?")
-        .await;
+    sms.text_from("+358501111111", parcel_text).await;
     sms.text_from("+358502222222", "Do you sell gift cards")
         .await;
     eventually("replies", || async {
@@ -234,6 +235,11 @@ async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: B
     let all = sms.list(&[]).await;
     let parcel = row_of(&all, "+358 50 1111111");
     let gift = row_of(&all, "+358 50 2222222");
+    (sms, parcel, gift)
+}
+
+async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: Backend) {
+    let (sms, parcel, gift) = parcel_and_gift(backend, "Where is my PARCEL number 42?").await;
 
     assert_eq!(
         ids(&sms.list(&[("q", "parcel")]).await),
@@ -301,17 +307,7 @@ async fn search_finds_a_phone_number_a_name_or_words_from_any_message(backend: B
 /// A text in thousands of messages is searched another way (the conversations walked newest first
 /// rather than every match gathered and sorted): the answer is the same.
 async fn a_search_for_a_common_word_finds_the_same_conversations(backend: Backend) {
-    let sms = connected(backend, &[]).await;
-    sms.text_from("+358501111111", "Where is my parcel?").await;
-    sms.text_from("+358502222222", "Do you sell gift cards")
-        .await;
-    eventually("replies", || async {
-        sms.replies_to("+358501111111").len() == 1 && sms.replies_to("+358502222222").len() == 1
-    })
-    .await;
-    let all = sms.list(&[]).await;
-    let parcel = row_of(&all, "+358 50 1111111");
-    let gift = row_of(&all, "+358 50 2222222");
+    let (sms, parcel, gift) = parcel_and_gift(backend, "Where is my parcel?").await;
     // 2,500 more texts in the parcel conversation, all asking about the shipment.
     let copies = "id, workspace_id, conversation_id, direction, author, body, twilio_sid, status, \
                   error_code, segments, encoding, attachments_dropped, in_reply_to, created_at, \

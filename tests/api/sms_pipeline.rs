@@ -754,10 +754,12 @@ async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: B
     }
 }
 
-async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once(
+/// A text in the hands of a worker in a separate `viesti serve` process (this instance takes
+/// webhooks only), held there by a model that takes 30 s: the instance, the Twilio API base both
+/// use, and the worker process.
+async fn a_text_held_by_a_slow_worker_process(
     backend: Backend,
-) {
-    // This instance takes webhooks only; a separate `viesti serve` process runs the only worker.
+) -> (Sms, String, std::process::Child) {
     let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
     *sms.model.delay.lock().expect("lock") = Duration::from_secs(30);
     let base = sms
@@ -770,7 +772,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
+    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -792,6 +794,28 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
         !sms.model.requests.lock().expect("lock").is_empty()
     })
     .await;
+    (sms, base, worker)
+}
+
+/// Starts a healthy instance (with workers and a model that answers at once) on the same database;
+/// returns its address.
+async fn a_healthy_instance(sms: &Sms, base: &str) -> String {
+    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
+    crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", base),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+        ],
+    )
+    .await
+}
+
+async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once(
+    backend: Backend,
+) {
+    let (sms, base, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
     assert_eq!(
         sms.app
             .count("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
@@ -814,16 +838,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
     let killed = std::time::Instant::now();
 
     // Its lease runs out (15 s at most, not fast-forwarded), and a healthy instance takes it over.
-    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
-    let _healthy = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", base.as_str()),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-        ],
-    )
-    .await;
+    let _healthy = a_healthy_instance(&sms, &base).await;
     while sms.replies().is_empty() {
         // 15 s of lease at most, plus slack for a busy machine: far below the old 60 s lease.
         assert!(
@@ -845,41 +860,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
 }
 
 async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend) {
-    // This instance takes webhooks only; a separate `viesti serve` process runs the only worker.
-    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
-    *sms.model.delay.lock().expect("lock") = Duration::from_secs(30);
-    let base = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &sms.app.database_url)
-        .env("VIESTI_ENCRYPTION_KEY", crate::helpers::TEST_ENCRYPTION_KEY)
-        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
-        .env("TWILIO_API_BASE", &base)
-        .env("MODEL_API_BASE", &sms.model_url)
-        .env("VIESTI_WORKERS", "1")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("worker process");
-
-    assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
-    eventually("the worker process asking the model", || async {
-        !sms.model.requests.lock().expect("lock").is_empty()
-    })
-    .await;
+    let (sms, base, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
     let stopped = std::process::Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status()
@@ -907,16 +888,7 @@ async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend)
     assert!(sms.replies().is_empty());
 
     // Another instance answers it straight away, with no lease to wait for.
-    *sms.model.delay.lock().expect("lock") = Duration::ZERO;
-    let _healthy = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", base.as_str()),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-        ],
-    )
-    .await;
+    let _healthy = a_healthy_instance(&sms, &base).await;
     eventually("the reply", || async { !sms.replies().is_empty() }).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sms.replies().len(), 1);
