@@ -197,18 +197,36 @@ async fn searchable(db: &DatabaseConnection, base: SearchBase) -> Result<Arc<Sea
         .map_err(|e| DbErr::Custom(format!("indexing a knowledge base: {e}")))?;
     let built = Arc::new(built);
     if let Ok(mut cache) = cache().lock() {
-        if cache.len() >= CACHED_BASES
-            && !cache.contains_key(&base.id)
-            && let Some(oldest) = cache
-                .iter()
-                .min_by_key(|(_, (_, used, _))| *used)
-                .map(|(id, _)| *id)
-        {
-            cache.remove(&oldest);
-        }
-        cache.insert(base.id, (base.revision, Instant::now(), built.clone()));
+        remember(
+            &mut cache,
+            base.id,
+            base.revision,
+            built.clone(),
+            CACHED_BASES,
+        );
     }
     Ok(built)
+}
+
+/// Keeps `value` for a base and revision, making room by dropping the least recently used base
+/// when `capacity` bases are kept already.
+fn remember<V>(
+    cache: &mut HashMap<Uuid, (i64, Instant, V)>,
+    id: Uuid,
+    revision: i64,
+    value: V,
+    capacity: usize,
+) {
+    if cache.len() >= capacity
+        && !cache.contains_key(&id)
+        && let Some(oldest) = cache
+            .iter()
+            .min_by_key(|(_, (_, used, _))| *used)
+            .map(|(id, _)| *id)
+    {
+        cache.remove(&oldest);
+    }
+    cache.insert(id, (revision, Instant::now(), value));
 }
 
 /// One word of a question: the terms that stand for it (its stem, a correction, synonyms; none
@@ -521,6 +539,23 @@ mod tests {
         let nicked = resolve("it got nicked", english, &vocabulary);
         assert_eq!(nicked.terms(), ["theft"]);
         assert!((coverage_of(&nicked, "report theft polic") - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_least_recently_used_base_makes_room() {
+        let mut cache = HashMap::new();
+        let [a, b, c] = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+        remember(&mut cache, a, 1, "a1", 2);
+        remember(&mut cache, b, 1, "b1", 2);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        // A new revision of a kept base replaces it without dropping another.
+        remember(&mut cache, a, 2, "a2", 2);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get(&a).map(|e| (e.0, e.2)), Some((2, "a2")));
+        // `b` was used longest ago: the third base takes its place.
+        remember(&mut cache, c, 1, "c1", 2);
+        assert_eq!(cache.len(), 2);
+        assert!(cache.contains_key(&a) && cache.contains_key(&c) && !cache.contains_key(&b));
     }
 
     #[test]
