@@ -61,6 +61,25 @@ async fn sentry_double() -> (String, Arc<Mutex<Vec<String>>>) {
     (format!("http://public@{addr}/42"), received)
 }
 
+/// The first event the loopback Sentry received that contains `text`, within `wait`.
+async fn sentry_event(received: &Mutex<Vec<String>>, text: &str, wait: Duration) -> String {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(client) = sentry::Hub::current().client() {
+            client.flush(Some(Duration::from_millis(200)));
+        }
+        let bodies = received.lock().expect("lock").clone();
+        if let Some(event) = bodies.into_iter().find(|b| b.contains(text)) {
+            return event;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event with {text:?} reached the loopback Sentry"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_on_the_sms_path_reaches_sentry_tagged_with_the_channel() {
     let (dsn, received) = sentry_double().await;
@@ -72,25 +91,34 @@ async fn an_error_on_the_sms_path_reaches_sentry_tagged_with_the_channel() {
     sms.emulator.opt_out(&crate::sms_pipeline::customer());
     assert_eq!(sms.text("Hello").await, StatusCode::OK);
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(client) = sentry::Hub::current().client() {
-            client.flush(Some(Duration::from_millis(200)));
-        }
-        let bodies = received.lock().expect("lock").clone();
-        if let Some(event) = bodies.iter().find(|b| b.contains("reply job gave up")) {
-            assert!(event.contains(r#""channel":"channels/sms""#), "{event}");
-            assert!(
-                !event.contains(sms.demo.auth_token.expose()),
-                "no secret in the event"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no event reached the loopback Sentry: {bodies:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let event = sentry_event(&received, "reply job gave up", Duration::from_secs(10)).await;
+    assert!(event.contains(r#""channel":"channels/sms""#), "{event}");
+    assert!(
+        !event.contains(sms.demo.auth_token.expose()),
+        "no secret in the event"
+    );
+    drop(guard);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_in_a_website_conversation_is_tagged_with_the_web_channel() {
+    let (dsn, received) = sentry_double().await;
+    let guard = viesti::server::telemetry::init_sentry(&dsn);
+    viesti::server::telemetry::init(true);
+
+    // A widget visitor's reply job gives up when the model fails every try.
+    let sms = crate::sms_pipeline::connected(Backend::Sqlite, &[]).await;
+    *sms.model.failures.lock().expect("lock") = u32::MAX;
+    let chatbot = crate::widget::chatbot_id(&sms).await;
+    let sent = reqwest::Client::new()
+        .post(sms.app.url(&format!("/api/widget/{chatbot}/messages")))
+        .json(&serde_json::json!({ "text": "is my order on its way" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+
+    let event = sentry_event(&received, "reply job gave up", Duration::from_secs(40)).await;
+    assert!(event.contains(r#""channel":"channels/web""#), "{event}");
     drop(guard);
 }

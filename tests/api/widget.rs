@@ -90,7 +90,7 @@ impl Visitor {
     }
 }
 
-async fn chatbot_id(sms: &Sms) -> String {
+pub async fn chatbot_id(sms: &Sms) -> String {
     use sea_orm::EntityTrait;
     viesti::server::entities::chatbot::Entity::find()
         .one(&sms.app.db)
