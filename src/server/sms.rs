@@ -1,4 +1,6 @@
 //! The SMS channel's services, testable without HTTP: connecting a Twilio account and number.
 pub mod connect;
+pub mod directory;
+pub mod intake;
 pub mod settings;
 pub mod simulator;

@@ -110,6 +110,8 @@ impl Application {
         };
         let state = AppState {
             live: crate::server::live::Live::start(&db),
+            connections: Arc::default(),
+            intake: crate::server::sms::intake::Intake::start(&db),
             db,
             emulator,
             jobs_ready: Arc::new(tokio::sync::Notify::new()),

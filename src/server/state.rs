@@ -31,6 +31,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Live updates for open inboxes, across instances on PostgreSQL.
     pub live: Live,
+    /// Each Twilio number's connection, in memory for the webhooks.
+    pub connections: Arc<crate::server::sms::directory::Directory>,
+    /// Stores inbound texts many to a transaction.
+    pub intake: crate::server::sms::intake::Intake,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -5,8 +5,8 @@ pub mod inbound;
 
 use crate::domain::E164;
 use crate::server::metrics;
-use crate::server::repo::conversations::{self, InboundOutcome};
-use crate::server::repo::sms::{self, SmsConnection};
+use crate::server::repo::conversations::{self, InboundOutcome, Stored};
+use crate::server::repo::sms::SmsConnection;
 use crate::server::state::AppState;
 use crate::server::twilio::signature;
 use axum::body::Bytes;
@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use inbound::param;
+use std::sync::Arc;
 
 pub const SMS_PATH: &str = crate::server_fns::sms::WEBHOOK_PATH;
 pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
@@ -35,7 +36,8 @@ fn public_request_url(state: &AppState, uri: &Uri) -> String {
     url
 }
 
-/// Finds the connection for `AccountSid` + `number` and checks the request's signature against it.
+/// Finds the connection for `AccountSid` + `number` (in memory when this instance has seen it) and
+/// checks the request's signature against it.
 async fn authenticate(
     kind: &'static str,
     state: &AppState,
@@ -43,7 +45,7 @@ async fn authenticate(
     headers: &HeaderMap,
     params: &[(String, String)],
     number_param: &str,
-) -> Result<SmsConnection, Response> {
+) -> Result<Arc<SmsConnection>, Response> {
     let (Some(account_sid), Some(number)) =
         (param(params, "AccountSid"), param(params, number_param))
     else {
@@ -60,7 +62,11 @@ async fn authenticate(
             "no SMS connection for that number",
         ));
     };
-    let connection = match sms::find_by_number(&state.db, &state.keyring, &number).await {
+    let connection = match state
+        .connections
+        .find(&state.db, &state.keyring, &number)
+        .await
+    {
         Ok(Some(found)) if found.credentials.account_sid.as_str() == account_sid => found,
         Ok(_) => {
             metrics::webhook(kind, "unknown_number");
@@ -124,47 +130,64 @@ pub async fn twilio_sms(
             return (StatusCode::BAD_REQUEST, reason).into_response();
         }
     };
-    match conversations::record_inbound(&state.db, &connection, &inbound).await {
-        Ok(outcome) => {
-            match &outcome {
-                InboundOutcome::Queued {
-                    workspace_id,
-                    conversation_id,
-                    message_id,
-                }
-                | InboundOutcome::Escalated {
-                    workspace_id,
-                    conversation_id,
-                    message_id,
-                } => {
-                    tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
-                    metrics::webhook("sms", "accepted");
-                    state.jobs_ready.notify_one();
-                    state.live.publish(*workspace_id, Some(*conversation_id));
-                }
-                InboundOutcome::StoredWithoutReply {
-                    workspace_id,
-                    conversation_id,
-                    message_id,
-                } => {
-                    tracing::info!(%message_id, "inbound SMS stored; no reply due");
-                    metrics::webhook("sms", "accepted");
-                    state.live.publish(*workspace_id, Some(*conversation_id));
-                }
-                InboundOutcome::Duplicate => {
-                    tracing::info!("inbound SMS already stored (Twilio retry)");
-                    metrics::webhook("sms", "duplicate");
-                }
-            }
-            ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response()
+    let mut stored = state
+        .intake
+        .record(Arc::clone(&connection), inbound.clone())
+        .await;
+    if matches!(stored, Ok(Stored::StaleConnection)) {
+        // The connection changed (a new token) or went away since this instance read it: read it
+        // again, and check the signature against what is there now.
+        state.connections.forget(&inbound.to);
+        let connection = match authenticate("sms", &state, &uri, &headers, &params, "To").await {
+            Ok(connection) => connection,
+            Err(response) => return response,
+        };
+        stored = state.intake.record(connection, inbound.clone()).await;
+    }
+    let outcome = match stored {
+        Ok(Stored::Done(outcome)) => outcome,
+        Ok(Stored::StaleConnection) => {
+            metrics::webhook("sms", "error");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "try again");
         }
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not store the inbound message");
             metrics::webhook("sms", "error");
             // Non-2xx makes Twilio try its fallback URL; nothing was stored, so a retry is safe.
-            refuse(StatusCode::SERVICE_UNAVAILABLE, "try again")
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "try again");
+        }
+    };
+    match &outcome {
+        InboundOutcome::Queued {
+            workspace_id,
+            conversation_id,
+            message_id,
+        }
+        | InboundOutcome::Escalated {
+            workspace_id,
+            conversation_id,
+            message_id,
+        } => {
+            tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
+            metrics::webhook("sms", "accepted");
+            state.jobs_ready.notify_one();
+            state.live.publish(*workspace_id, Some(*conversation_id));
+        }
+        InboundOutcome::StoredWithoutReply {
+            workspace_id,
+            conversation_id,
+            message_id,
+        } => {
+            tracing::info!(%message_id, "inbound SMS stored; no reply due");
+            metrics::webhook("sms", "accepted");
+            state.live.publish(*workspace_id, Some(*conversation_id));
+        }
+        InboundOutcome::Duplicate => {
+            tracing::info!("inbound SMS already stored (Twilio retry)");
+            metrics::webhook("sms", "duplicate");
         }
     }
+    ([(header::CONTENT_TYPE, "text/xml")], EMPTY_TWIML).into_response()
 }
 
 /// `POST /api/webhooks/twilio/status`: Twilio reports where an outbound message stands.

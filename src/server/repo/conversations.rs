@@ -6,14 +6,15 @@ use crate::domain::delivery::status_rank;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
 use crate::server::entities::{chatbot, conversation, job, message, sms_contact};
-use crate::server::repo::sms::SmsConnection;
-use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, Set, Statement, Unchanged,
 };
 use uuid::Uuid;
+
+mod ingest;
+pub use ingest::{Incoming, Stored, record_inbound_batch};
 
 pub const SMS: &str = "sms";
 /// The website widget's channel.
@@ -81,9 +82,23 @@ pub async fn write_message(
     new: NewMessage<'_>,
 ) -> Result<message::Model, DbErr> {
     let at = now();
+    let conversation_id = new.conversation_id;
+    let touch = Touch::of(&new, at);
+    let row = message_row(new, at).insert(db).await?;
+    let mut update = conversation::ActiveModel {
+        id: Unchanged(conversation_id),
+        ..Default::default()
+    };
+    touch.apply(&mut update);
+    update.update(db).await?;
+    Ok(row)
+}
+
+/// The row of a new message written at `at`.
+fn message_row(new: NewMessage<'_>, at: chrono::DateTime<Utc>) -> message::ActiveModel {
     let cost = segments(new.body);
     let event = new.direction == "event";
-    let row = message::ActiveModel {
+    message::ActiveModel {
         id: Set(Uuid::new_v4()),
         workspace_id: Set(new.workspace_id),
         conversation_id: Set(new.conversation_id),
@@ -105,21 +120,43 @@ pub async fn write_message(
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(db)
-    .await?;
-    let mut touch = conversation::ActiveModel {
-        id: Unchanged(new.conversation_id),
-        last_message_at: Set(at),
-        ..Default::default()
-    };
-    if !event {
-        touch.last_message_preview = Set(preview(new.body, new.attachments_dropped));
+}
+
+/// What a new message changes on its conversation: the activity time always, the preview unless
+/// it is an event, the unread marker when the customer wrote.
+struct Touch {
+    at: chrono::DateTime<Utc>,
+    preview: Option<String>,
+    inbound_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl Touch {
+    fn of(new: &NewMessage<'_>, at: chrono::DateTime<Utc>) -> Self {
+        Self {
+            at,
+            preview: (new.direction != "event").then(|| preview(new.body, new.attachments_dropped)),
+            inbound_at: (new.direction == "inbound").then_some(at),
+        }
     }
-    if new.direction == "inbound" {
-        touch.last_inbound_at = Set(Some(at));
+
+    /// This change followed by a later one, as if both were applied in turn.
+    fn then(self, later: Self) -> Self {
+        Self {
+            at: later.at,
+            preview: later.preview.or(self.preview),
+            inbound_at: later.inbound_at.or(self.inbound_at),
+        }
     }
-    touch.update(db).await?;
-    Ok(row)
+
+    fn apply(self, conversation: &mut conversation::ActiveModel) {
+        conversation.last_message_at = Set(self.at);
+        if let Some(preview) = self.preview {
+            conversation.last_message_preview = Set(preview);
+        }
+        if let Some(at) = self.inbound_at {
+            conversation.last_inbound_at = Set(Some(at));
+        }
+    }
 }
 
 /// A note in a conversation's thread ("Anna took over"), by `user_id` when a teammate did it.
@@ -154,7 +191,19 @@ async fn queue_job(
     conversation_id: Uuid,
     message_id: Uuid,
 ) -> Result<(), DbErr> {
-    let at = now();
+    job_row(kind, conversation_id, message_id, now())
+        .insert(db)
+        .await
+        .map(|_| ())
+}
+
+/// The row of a job queued at `at`, due at once. A conversation's jobs run in `created_at` order.
+fn job_row(
+    kind: &str,
+    conversation_id: Uuid,
+    message_id: Uuid,
+    at: chrono::DateTime<Utc>,
+) -> job::ActiveModel {
     job::ActiveModel {
         id: Set(Uuid::new_v4()),
         kind: Set(kind.to_owned()),
@@ -168,104 +217,6 @@ async fn queue_job(
         created_at: Set(at),
         updated_at: Set(at),
     }
-    .insert(db)
-    .await
-    .map(|_| ())
-}
-
-/// Stores an inbound SMS: the contact (with any opt-out keyword), the conversation (found, reopened or
-/// created), the message, and the reply job, all in one transaction. Idempotent on MessageSid.
-pub async fn record_inbound(
-    db: &DatabaseConnection,
-    connection: &SmsConnection,
-    inbound: &InboundSms,
-) -> Result<InboundOutcome, DbErr> {
-    // A concurrent first message from the same new customer can race us to create the conversation
-    // or contact; the loser retries and finds the winner's rows.
-    for _ in 0..3 {
-        match record_inbound_once(db, connection, inbound).await {
-            Err(error) if is_unique_violation(&error) => {
-                if message::Entity::find()
-                    .filter(message::Column::TwilioSid.eq(inbound.message_sid.as_str()))
-                    .one(db)
-                    .await?
-                    .is_some()
-                {
-                    return Ok(InboundOutcome::Duplicate);
-                }
-            }
-            other => return other,
-        }
-    }
-    Err(DbErr::Custom(
-        "could not store the inbound message after 3 tries".into(),
-    ))
-}
-
-async fn record_inbound_once(
-    db: &DatabaseConnection,
-    connection: &SmsConnection,
-    inbound: &InboundSms,
-) -> Result<InboundOutcome, DbErr> {
-    let txn = begin_write(db).await?;
-    if message::Entity::find()
-        .filter(message::Column::TwilioSid.eq(inbound.message_sid.as_str()))
-        .one(&*txn)
-        .await?
-        .is_some()
-    {
-        return Ok(InboundOutcome::Duplicate);
-    }
-    let keyword = keyword(&inbound.body);
-    let opted_out = upsert_contact(&*txn, connection, inbound, keyword.as_ref()).await?;
-    let wants_person = keyword.is_none() && wants_a_person(&inbound.body);
-
-    let (conversation_id, before) = find_or_open(
-        &*txn,
-        Opening {
-            workspace_id: connection.workspace_id,
-            chatbot_id: connection.chatbot_id,
-            channel: SMS,
-            address: inbound.from.as_str(),
-            business_number: Some(connection.phone_number.as_str()),
-        },
-    )
-    .await?;
-    let after = before.after_customer_message(wants_person);
-    move_after_customer(&*txn, conversation_id, before, after).await?;
-
-    let message = write_message(
-        &*txn,
-        NewMessage {
-            workspace_id: connection.workspace_id,
-            conversation_id,
-            direction: "inbound",
-            author: "customer",
-            author_user_id: None,
-            body: &inbound.body,
-            twilio_sid: Some(inbound.message_sid.as_str()),
-            status: "received",
-            attachments_dropped: i32::try_from(inbound.media_count).unwrap_or(i32::MAX),
-            in_reply_to: None,
-        },
-    )
-    .await?;
-    let may_text = keyword.is_none() && !opted_out;
-    let outcome = queue_answer(
-        &*txn,
-        Arrived {
-            workspace_id: connection.workspace_id,
-            conversation_id,
-            message_id: message.id,
-            before,
-            after,
-            may_text,
-            wants_person,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(outcome)
 }
 
 /// Stores a website visitor's message (the widget), like an SMS: the conversation found by the
@@ -328,7 +279,7 @@ async fn record_visitor_message_once(
     .await?;
     let outcome = queue_answer(
         &*txn,
-        Arrived {
+        Arrival {
             workspace_id: chatbot.workspace_id,
             conversation_id,
             message_id: message.id,
@@ -372,7 +323,16 @@ async fn find_or_open(
         return Ok((found.id, status));
     }
     let id = Uuid::new_v4();
-    let at = now();
+    conversation_row(&opening, id, now()).insert(txn).await?;
+    Ok((id, ConversationStatus::Bot))
+}
+
+/// The row of a conversation opened at `at`, with the bot answering.
+fn conversation_row(
+    opening: &Opening<'_>,
+    id: Uuid,
+    at: chrono::DateTime<Utc>,
+) -> conversation::ActiveModel {
     conversation::ActiveModel {
         id: Set(id),
         workspace_id: Set(opening.workspace_id),
@@ -389,9 +349,6 @@ async fn find_or_open(
         last_inbound_at: Set(None),
         seen_at: Set(None),
     }
-    .insert(txn)
-    .await?;
-    Ok((id, ConversationStatus::Bot))
 }
 
 /// Stores the status a customer's message moved the conversation to (a resolved one loses its
@@ -417,7 +374,8 @@ async fn move_after_customer(
 }
 
 /// A customer's message just stored, and what it did to its conversation.
-struct Arrived {
+#[derive(Clone, Copy)]
+struct Arrival {
     workspace_id: Uuid,
     conversation_id: Uuid,
     message_id: Uuid,
@@ -428,91 +386,95 @@ struct Arrived {
     wants_person: bool,
 }
 
-/// Queues what a customer's message is due: the bot's answer, or (when they asked for a person, on
-/// the way into "needs a person") the one-time notice that a person will reply, or nothing.
-async fn queue_answer(
-    txn: &impl ConnectionTrait,
-    arrived: Arrived,
-) -> Result<InboundOutcome, DbErr> {
-    let Arrived {
-        workspace_id,
-        conversation_id,
-        message_id,
-        before,
-        after,
-        may_text,
-        wants_person,
-    } = arrived;
-    if may_text && !after.silences_bot() {
-        queue_job(txn, JOB_REPLY, conversation_id, message_id).await?;
-        return Ok(InboundOutcome::Queued {
-            workspace_id,
-            conversation_id,
-            message_id,
-        });
-    }
-    if may_text && wants_person && !before.silences_bot() {
-        // Told once: only on the way into "needs a person".
-        add_event(
-            txn,
-            workspace_id,
-            conversation_id,
-            None,
-            "The customer asked for a person: the bot stepped aside.",
-        )
-        .await?;
-        let notice = write_message(
-            txn,
-            NewMessage {
-                workspace_id,
-                conversation_id,
-                direction: "outbound",
-                author: "system",
-                author_user_id: None,
-                body: PERSON_COMING,
-                twilio_sid: None,
-                status: "pending",
-                attachments_dropped: 0,
-                in_reply_to: Some(message_id),
-            },
-        )
-        .await?;
-        queue_job(txn, JOB_SEND, conversation_id, notice.id).await?;
-        return Ok(InboundOutcome::Escalated {
-            workspace_id,
-            conversation_id,
-            message_id,
-        });
-    }
-    Ok(InboundOutcome::StoredWithoutReply {
-        workspace_id,
-        conversation_id,
-        message_id,
-    })
+/// What a customer's message is due.
+enum Due {
+    /// The bot's answer.
+    Reply,
+    /// They asked for a person, on the way into "needs a person": the one-time notice that a
+    /// person will reply.
+    PersonNotice,
+    Nothing,
 }
 
-/// Records the customer on this business number and any keyword they sent; returns whether they are
-/// opted out now.
-async fn upsert_contact(
+/// Noted in the thread when a customer asks for a person.
+const CUSTOMER_ASKED_FOR_A_PERSON: &str = "The customer asked for a person: the bot stepped aside.";
+
+impl Arrival {
+    fn due(&self) -> Due {
+        if self.may_text && !self.after.silences_bot() {
+            Due::Reply
+        } else if self.may_text && self.wants_person && !self.before.silences_bot() {
+            Due::PersonNotice
+        } else {
+            Due::Nothing
+        }
+    }
+
+    fn queued(&self) -> InboundOutcome {
+        InboundOutcome::Queued {
+            workspace_id: self.workspace_id,
+            conversation_id: self.conversation_id,
+            message_id: self.message_id,
+        }
+    }
+
+    fn escalated(&self) -> InboundOutcome {
+        InboundOutcome::Escalated {
+            workspace_id: self.workspace_id,
+            conversation_id: self.conversation_id,
+            message_id: self.message_id,
+        }
+    }
+
+    fn stored_without_reply(&self) -> InboundOutcome {
+        InboundOutcome::StoredWithoutReply {
+            workspace_id: self.workspace_id,
+            conversation_id: self.conversation_id,
+            message_id: self.message_id,
+        }
+    }
+}
+
+/// Queues what a customer's message is due (see [`Due`]).
+async fn queue_answer(
     txn: &impl ConnectionTrait,
-    connection: &SmsConnection,
-    inbound: &InboundSms,
-    keyword: Option<&(Keyword, String)>,
-) -> Result<bool, DbErr> {
-    let opt_out = match keyword.map(|k| k.0) {
-        Some(Keyword::OptOut) => Some(true),
-        Some(Keyword::OptIn) => Some(false),
-        Some(Keyword::Help) | None => None,
-    };
-    save_contact(
-        txn,
-        connection.workspace_id,
-        connection.phone_number.as_str(),
-        inbound.from.as_str(),
-        opt_out,
-        keyword.map(|(_, word)| word.as_str()),
-    )
-    .await
+    arrival: Arrival,
+) -> Result<InboundOutcome, DbErr> {
+    match arrival.due() {
+        Due::Reply => {
+            queue_job(txn, JOB_REPLY, arrival.conversation_id, arrival.message_id).await?;
+            Ok(arrival.queued())
+        }
+        Due::PersonNotice => {
+            add_event(
+                txn,
+                arrival.workspace_id,
+                arrival.conversation_id,
+                None,
+                CUSTOMER_ASKED_FOR_A_PERSON,
+            )
+            .await?;
+            let notice = write_message(
+                txn,
+                NewMessage {
+                    workspace_id: arrival.workspace_id,
+                    conversation_id: arrival.conversation_id,
+                    direction: "outbound",
+                    author: "system",
+                    author_user_id: None,
+                    body: PERSON_COMING,
+                    twilio_sid: None,
+                    status: "pending",
+                    attachments_dropped: 0,
+                    in_reply_to: Some(arrival.message_id),
+                },
+            )
+            .await?;
+            queue_job(txn, JOB_SEND, arrival.conversation_id, notice.id).await?;
+            Ok(arrival.escalated())
+        }
+        Due::Nothing => Ok(arrival.stored_without_reply()),
+    }
 }
 
 /// Marks a customer as opted out of a business number's texts (Twilio answered 21610).

@@ -21,6 +21,9 @@ pub struct SmsConnection {
     pub friendly_name: Option<String>,
     pub credentials: Credentials,
     pub connected_at: DateTime<Utc>,
+    /// The row's `updated_at` when it was read: a copy held in memory is current while the row
+    /// still has this id and this revision (every change of the credentials moves it).
+    pub revision: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +95,7 @@ fn open(keyring: &Keyring, row: twilio_connection::Model) -> Result<SmsConnectio
             auth_token: AuthToken::parse(&token).map_err(|_| stored("auth token"))?,
         },
         connected_at: row.connected_at,
+        revision: row.updated_at,
     })
 }
 

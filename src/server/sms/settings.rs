@@ -231,6 +231,7 @@ pub async fn update(
         &friendly_name,
     )
     .await?;
+    state.connections.forget(&connection.phone_number);
     tracing::info!(connection_id = %connection.id, "SMS connection updated");
     Ok(())
 }
@@ -243,6 +244,7 @@ pub async fn disconnect(chatbot_id: Uuid) -> Result<(), AppError> {
     if !sms::delete(&state.db, member.workspace_id, chatbot_id).await? {
         return Err(AppError::NotFound);
     }
+    state.connections.forget_chatbot(chatbot_id);
     tracing::info!(%chatbot_id, "SMS disconnected; stored Twilio credentials deleted");
     Ok(())
 }

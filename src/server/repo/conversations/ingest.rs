@@ -1,0 +1,442 @@
+//! Inbound texts stored many at a time (group commit): one transaction reads what a whole batch
+//! needs in a few queries, decides each message in arrival order exactly as a lone message would be
+//! decided, and writes the rows back with multi-row inserts. A webhook is answered only after the
+//! commit, so a 200 still means its message and reply job are stored.
+use super::{
+    Arrival, CUSTOMER_ASKED_FOR_A_PERSON, Due, InboundOutcome, JOB_REPLY, JOB_SEND, NewMessage,
+    Opening, PERSON_COMING, SMS, Touch, conversation_row, job_row, message_row,
+};
+use crate::domain::inbox::{ConversationStatus, wants_a_person};
+use crate::server::entities::{conversation, message, sms_contact, twilio_connection};
+use crate::server::repo::sms::SmsConnection;
+use crate::server::repo::{begin_write, is_unique_violation, now};
+use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set, Unchanged,
+};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// One inbound text and the connection whose number received it (as the webhook found it).
+pub struct Incoming<'a> {
+    pub connection: &'a SmsConnection,
+    pub inbound: &'a InboundSms,
+}
+
+/// What became of one text of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Done(InboundOutcome),
+    /// The connection changed or was removed since the webhook read it: nothing was stored; look
+    /// the connection up again (and check the signature against it) before trying once more.
+    StaleConnection,
+}
+
+/// Stores a batch of inbound texts in one transaction; the result has one entry per text, in order.
+/// A concurrent writer that created the same conversation, contact or message first makes the batch
+/// start again (up to three times), and then it finds their rows.
+pub async fn record_inbound_batch(
+    db: &DatabaseConnection,
+    batch: &[Incoming<'_>],
+) -> Result<Vec<Stored>, DbErr> {
+    for _ in 0..3 {
+        match record_once(db, batch).await {
+            Err(error) if is_unique_violation(&error) => {}
+            other => return other,
+        }
+    }
+    Err(DbErr::Custom(
+        "could not store the inbound messages after 3 tries".into(),
+    ))
+}
+
+/// A customer on a business number, as the batch leaves them.
+struct Contact {
+    id: Uuid,
+    workspace_id: Uuid,
+    is_new: bool,
+    changed: bool,
+    opted_out: bool,
+    opted_out_at: Option<DateTime<Utc>>,
+    last_keyword: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+
+/// A conversation, as the batch leaves it.
+struct Thread {
+    id: Uuid,
+    status: ConversationStatus,
+    status_changed: bool,
+    clear_assignee: bool,
+    touched: Option<Touch>,
+    row: Option<conversation::ActiveModel>,
+}
+
+impl Thread {
+    fn touch(&mut self, touch: Touch) {
+        self.touched = Some(match self.touched.take() {
+            None => touch,
+            Some(earlier) => earlier.then(touch),
+        });
+    }
+}
+
+async fn record_once(
+    db: &DatabaseConnection,
+    batch: &[Incoming<'_>],
+) -> Result<Vec<Stored>, DbErr> {
+    let txn = begin_write(db).await?;
+
+    // Read with the write: which connections are still as the webhooks saw them.
+    let connection_ids: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.id));
+    let current: HashMap<Uuid, DateTime<Utc>> = twilio_connection::Entity::find()
+        .select_only()
+        .column(twilio_connection::Column::Id)
+        .column(twilio_connection::Column::UpdatedAt)
+        .filter(twilio_connection::Column::Id.is_in(connection_ids))
+        .into_tuple::<(Uuid, DateTime<Utc>)>()
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .collect();
+
+    // Twilio's retries: a MessageSid already stored (or earlier in this batch) is a duplicate.
+    let sids: Vec<&str> = distinct(batch.iter().map(|i| i.inbound.message_sid.as_str()));
+    let mut seen: HashSet<String> = message::Entity::find()
+        .select_only()
+        .column(message::Column::TwilioSid)
+        .filter(message::Column::TwilioSid.is_in(sids))
+        .into_tuple::<Option<String>>()
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+
+    let customers: Vec<&str> = distinct(batch.iter().map(|i| i.inbound.from.as_str()));
+    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
+    let mut contacts: HashMap<(String, String), Contact> = sms_contact::Entity::find()
+        .filter(sms_contact::Column::CustomerNumber.is_in(customers.clone()))
+        .filter(sms_contact::Column::BusinessNumber.is_in(business))
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                (c.business_number, c.customer_number),
+                Contact {
+                    id: c.id,
+                    workspace_id: c.workspace_id,
+                    is_new: false,
+                    changed: false,
+                    opted_out: c.opted_out,
+                    opted_out_at: c.opted_out_at,
+                    last_keyword: c.last_keyword,
+                    updated_at: c.updated_at,
+                },
+            )
+        })
+        .collect();
+
+    let chatbots: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.chatbot_id));
+    let mut threads: HashMap<(Uuid, String), Thread> = conversation::Entity::find()
+        .filter(conversation::Column::Channel.eq(SMS))
+        .filter(conversation::Column::ChatbotId.is_in(chatbots))
+        .filter(conversation::Column::CustomerAddress.is_in(customers))
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let status = c
+                .status
+                .parse::<ConversationStatus>()
+                .unwrap_or(ConversationStatus::Bot);
+            (
+                (c.chatbot_id, c.customer_address),
+                Thread {
+                    id: c.id,
+                    status,
+                    status_changed: false,
+                    clear_assignee: false,
+                    touched: None,
+                    row: None,
+                },
+            )
+        })
+        .collect();
+
+    // Each message gets its own instant, in arrival order, so a conversation's messages and jobs
+    // keep their order even when one batch holds several of them.
+    let start = now();
+    let mut tick = 0;
+    let mut next_instant = || {
+        tick += 1;
+        start + chrono::Duration::microseconds(tick)
+    };
+    let mut messages = Vec::new();
+    let mut jobs = Vec::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for Incoming {
+        connection,
+        inbound,
+    } in batch
+    {
+        if current.get(&connection.id) != Some(&connection.revision) {
+            results.push(Stored::StaleConnection);
+            continue;
+        }
+        if !seen.insert(inbound.message_sid.as_str().to_owned()) {
+            results.push(Stored::Done(InboundOutcome::Duplicate));
+            continue;
+        }
+        let at = next_instant();
+        let keyword = keyword(&inbound.body);
+        let contact = contacts
+            .entry((
+                connection.phone_number.as_str().to_owned(),
+                inbound.from.as_str().to_owned(),
+            ))
+            .or_insert_with(|| Contact {
+                id: Uuid::new_v4(),
+                workspace_id: connection.workspace_id,
+                is_new: true,
+                changed: true,
+                opted_out: false,
+                opted_out_at: None,
+                last_keyword: None,
+                updated_at: at,
+            });
+        let opted_out = note_keyword(contact, keyword.as_ref(), at);
+        let wants_person = keyword.is_none() && wants_a_person(&inbound.body);
+
+        let thread = threads
+            .entry((connection.chatbot_id, inbound.from.as_str().to_owned()))
+            .or_insert_with(|| {
+                let id = Uuid::new_v4();
+                let opening = Opening {
+                    workspace_id: connection.workspace_id,
+                    chatbot_id: connection.chatbot_id,
+                    channel: SMS,
+                    address: inbound.from.as_str(),
+                    business_number: Some(connection.phone_number.as_str()),
+                };
+                Thread {
+                    id,
+                    status: ConversationStatus::Bot,
+                    status_changed: false,
+                    clear_assignee: false,
+                    touched: None,
+                    row: Some(conversation_row(&opening, id, at)),
+                }
+            });
+        let before = thread.status;
+        let after = before.after_customer_message(wants_person);
+        if after != before {
+            thread.status = after;
+            thread.status_changed = true;
+            thread.clear_assignee |= before == ConversationStatus::Resolved;
+        }
+        let new = NewMessage {
+            workspace_id: connection.workspace_id,
+            conversation_id: thread.id,
+            direction: "inbound",
+            author: "customer",
+            author_user_id: None,
+            body: &inbound.body,
+            twilio_sid: Some(inbound.message_sid.as_str()),
+            status: "received",
+            attachments_dropped: i32::try_from(inbound.media_count).unwrap_or(i32::MAX),
+            in_reply_to: None,
+        };
+        thread.touch(Touch::of(&new, at));
+        let row = message_row(new, at);
+        let message_id = *row.id.as_ref();
+        messages.push(row);
+
+        let arrival = Arrival {
+            workspace_id: connection.workspace_id,
+            conversation_id: thread.id,
+            message_id,
+            before,
+            after,
+            may_text: keyword.is_none() && !opted_out,
+            wants_person,
+        };
+        let outcome = match arrival.due() {
+            Due::Reply => {
+                jobs.push(job_row(JOB_REPLY, thread.id, message_id, at));
+                arrival.queued()
+            }
+            Due::PersonNotice => {
+                let event = NewMessage {
+                    workspace_id: connection.workspace_id,
+                    conversation_id: thread.id,
+                    direction: "event",
+                    author: "system",
+                    author_user_id: None,
+                    body: CUSTOMER_ASKED_FOR_A_PERSON,
+                    twilio_sid: None,
+                    status: "recorded",
+                    attachments_dropped: 0,
+                    in_reply_to: None,
+                };
+                let event_at = next_instant();
+                thread.touch(Touch::of(&event, event_at));
+                messages.push(message_row(event, event_at));
+                let notice = NewMessage {
+                    workspace_id: connection.workspace_id,
+                    conversation_id: thread.id,
+                    direction: "outbound",
+                    author: "system",
+                    author_user_id: None,
+                    body: PERSON_COMING,
+                    twilio_sid: None,
+                    status: "pending",
+                    attachments_dropped: 0,
+                    in_reply_to: Some(message_id),
+                };
+                let notice_at = next_instant();
+                thread.touch(Touch::of(&notice, notice_at));
+                let row = message_row(notice, notice_at);
+                jobs.push(job_row(JOB_SEND, thread.id, *row.id.as_ref(), notice_at));
+                messages.push(row);
+                arrival.escalated()
+            }
+            Due::Nothing => arrival.stored_without_reply(),
+        };
+        results.push(Stored::Done(outcome));
+    }
+
+    write_contacts(&txn, contacts).await?;
+    write_threads(&txn, threads).await?;
+    if !messages.is_empty() {
+        message::Entity::insert_many(messages)
+            .exec_without_returning(&*txn)
+            .await?;
+    }
+    if !jobs.is_empty() {
+        crate::server::entities::job::Entity::insert_many(jobs)
+            .exec_without_returning(&*txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(results)
+}
+
+/// Applies an opt-out or opt-in keyword to a contact; returns whether they are opted out now.
+fn note_keyword(
+    contact: &mut Contact,
+    keyword: Option<&(Keyword, String)>,
+    at: DateTime<Utc>,
+) -> bool {
+    let Some((kind, word)) = keyword else {
+        return contact.opted_out;
+    };
+    let opted_out = match kind {
+        Keyword::OptOut => true,
+        Keyword::OptIn => false,
+        Keyword::Help => contact.opted_out,
+    };
+    if opted_out != contact.opted_out {
+        contact.opted_out_at = opted_out.then_some(at);
+    }
+    contact.opted_out = opted_out;
+    contact.last_keyword = Some(word.clone());
+    contact.updated_at = at;
+    contact.changed = true;
+    opted_out
+}
+
+async fn write_contacts(
+    txn: &crate::server::repo::WriteTransaction,
+    contacts: HashMap<(String, String), Contact>,
+) -> Result<(), DbErr> {
+    let mut inserts = Vec::new();
+    for ((business_number, customer_number), contact) in contacts {
+        if !contact.changed {
+            continue;
+        }
+        if contact.is_new {
+            inserts.push(sms_contact::ActiveModel {
+                id: Set(contact.id),
+                workspace_id: Set(contact.workspace_id),
+                business_number: Set(business_number),
+                customer_number: Set(customer_number),
+                opted_out: Set(contact.opted_out),
+                opted_out_at: Set(contact.opted_out_at),
+                last_keyword: Set(contact.last_keyword),
+                updated_at: Set(contact.updated_at),
+            });
+        } else {
+            sms_contact::ActiveModel {
+                id: Unchanged(contact.id),
+                opted_out: Set(contact.opted_out),
+                opted_out_at: Set(contact.opted_out_at),
+                last_keyword: Set(contact.last_keyword),
+                updated_at: Set(contact.updated_at),
+                ..Default::default()
+            }
+            .update(&**txn)
+            .await?;
+        }
+    }
+    if !inserts.is_empty() {
+        sms_contact::Entity::insert_many(inserts)
+            .exec_without_returning(&**txn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn write_threads(
+    txn: &crate::server::repo::WriteTransaction,
+    threads: HashMap<(Uuid, String), Thread>,
+) -> Result<(), DbErr> {
+    let mut inserts = Vec::new();
+    // Updated in id order, so two instances' batches lock shared conversations in the same order.
+    let mut updates: Vec<Thread> = Vec::new();
+    for (_, mut thread) in threads {
+        let Some(touch) = thread.touched.take() else {
+            continue;
+        };
+        if let Some(mut row) = thread.row.take() {
+            row.status = Set(thread.status.as_str().to_owned());
+            touch.apply(&mut row);
+            inserts.push(row);
+        } else {
+            thread.touched = Some(touch);
+            updates.push(thread);
+        }
+    }
+    updates.sort_by_key(|t| t.id);
+    for mut thread in updates {
+        let mut update = conversation::ActiveModel {
+            id: Unchanged(thread.id),
+            ..Default::default()
+        };
+        if thread.status_changed {
+            update.status = Set(thread.status.as_str().to_owned());
+        }
+        if thread.clear_assignee {
+            update.assignee_id = Set(None);
+        }
+        if let Some(touch) = thread.touched.take() {
+            touch.apply(&mut update);
+        }
+        update.update(&**txn).await?;
+    }
+    if !inserts.is_empty() {
+        conversation::Entity::insert_many(inserts)
+            .exec_without_returning(&**txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The distinct values, in first-seen order.
+fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(*v)).collect()
+}

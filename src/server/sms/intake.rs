@@ -1,0 +1,111 @@
+//! Group commit for inbound texts. Webhooks hand their parsed message to the intake and wait; the
+//! intake stores whatever has gathered meanwhile in one transaction
+//! (`repo::conversations::record_inbound_batch`) and answers each webhook after the commit. Under
+//! load a batch fills while the previous one commits, so many requests share one transaction; alone,
+//! a message is stored at once. The promise is unchanged: a 200 means the message and its reply job
+//! are committed.
+use crate::server::repo::conversations::{Incoming, Stored, record_inbound_batch};
+use crate::server::repo::sms::SmsConnection;
+use crate::server::webhooks::inbound::InboundSms;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// At most this many texts share a transaction.
+const MAX_BATCH: usize = 256;
+/// Texts waiting for a batch; past this, webhooks wait for room (back-pressure, never a drop).
+const QUEUE: usize = 4_096;
+
+/// A text waiting to be stored, and the webhook waiting for it.
+struct Pending {
+    connection: Arc<SmsConnection>,
+    inbound: InboundSms,
+    done: oneshot::Sender<Result<Stored, IntakeError>>,
+}
+
+/// Why a text could not be stored; nothing of it was (Twilio's retry will be safe).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IntakeError {
+    #[error("could not store the inbound message: {0}")]
+    Database(String),
+    #[error("the server is stopping")]
+    Stopped,
+}
+
+/// The handle webhooks hold; cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    sender: mpsc::Sender<Pending>,
+}
+
+impl Intake {
+    /// Starts the committers on `db`: one on SQLite (it has one writer), two on PostgreSQL (one
+    /// gathers while the other commits).
+    pub fn start(db: &DatabaseConnection) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let committers = match db.get_database_backend() {
+            DatabaseBackend::Postgres => 2,
+            _ => 1,
+        };
+        for _ in 0..committers {
+            tokio::spawn(commit_batches(db.clone(), Arc::clone(&receiver)));
+        }
+        Self { sender }
+    }
+
+    /// Stores one inbound text, returning once it is committed (or known not to be).
+    pub async fn record(
+        &self,
+        connection: Arc<SmsConnection>,
+        inbound: InboundSms,
+    ) -> Result<Stored, IntakeError> {
+        let (done, stored) = oneshot::channel();
+        self.sender
+            .send(Pending {
+                connection,
+                inbound,
+                done,
+            })
+            .await
+            .map_err(|_| IntakeError::Stopped)?;
+        stored.await.map_err(|_| IntakeError::Stopped)?
+    }
+}
+
+async fn commit_batches(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            let mut receiver = receiver.lock().await;
+            if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        let incoming: Vec<Incoming<'_>> = batch
+            .iter()
+            .map(|pending: &Pending| Incoming {
+                connection: &pending.connection,
+                inbound: &pending.inbound,
+            })
+            .collect();
+        let stored = record_inbound_batch(&db, &incoming).await;
+        drop(incoming);
+        metrics::histogram!("viesti_intake_batch_size").record(batch.len() as f64);
+        match stored {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                    // A webhook that gave up waiting (its client went away) no longer listens.
+                    let _ = pending.done.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                tracing::error!(tags.channel = "channels/sms", %error, texts = batch.len(), "could not store a batch of inbound messages");
+                let error = IntakeError::Database(error.to_string());
+                for pending in batch.drain(..) {
+                    let _ = pending.done.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
