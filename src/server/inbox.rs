@@ -377,7 +377,7 @@ pub async fn reply(id: Uuid, body: &str) -> Result<(), AppError> {
     .await?
     .ok_or(AppError::NotFound)?;
     tracing::info!(conversation_id = %id, message_id = %message.id, "teammate reply queued");
-    state.jobs_ready.notify_one();
+    state.live.jobs_queued();
     state.live.publish(member.workspace_id, Some(id));
     Ok(())
 }
@@ -399,7 +399,7 @@ pub async fn retry(message_id: Uuid) -> Result<(), AppError> {
     }
     repo::retry(&state.db, &conversation, &failed, actor(&member)).await?;
     tracing::info!(conversation_id = %conversation.id, %message_id, "failed text sent again");
-    state.jobs_ready.notify_one();
+    state.live.jobs_queued();
     state
         .live
         .publish(member.workspace_id, Some(conversation.id));

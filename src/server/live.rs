@@ -4,12 +4,17 @@
 //! reaches browsers connected to any other; on SQLite (one instance) they stay in process.
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 use uuid::Uuid;
 
 /// The PostgreSQL channel the instances share.
 const CHANNEL: &str = "viesti_live";
+/// The payload that says "reply jobs were queued": every instance wakes its idle workers.
+const JOBS: &str = "jobs";
+/// At most this many notifications share one round trip to PostgreSQL.
+const NOTIFY_BATCH: usize = 256;
 
 /// Something changed in a workspace's inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,23 +64,45 @@ pub struct Live {
     db: DatabaseConnection,
     closing: watch::Receiver<bool>,
     close: std::sync::Arc<watch::Sender<bool>>,
+    /// This instance's idle reply workers wait on it.
+    jobs_ready: Arc<Notify>,
+    /// Payloads on their way to NOTIFY (PostgreSQL only), sent many to a round trip.
+    outbox: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Live {
-    /// A hub on `db`; on PostgreSQL it starts listening to the other instances at once.
-    pub fn start(db: &DatabaseConnection) -> Self {
+    /// A hub on `db` that wakes `jobs_ready`'s workers when any instance queues a job; on
+    /// PostgreSQL it starts listening to the other instances at once.
+    pub fn start(db: &DatabaseConnection, jobs_ready: Arc<Notify>) -> Self {
         let (sender, _) = broadcast::channel(1024);
         let (close, closing) = watch::channel(false);
+        let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let outbox = postgres.then(|| {
+            let (outbox, pending) = mpsc::unbounded_channel();
+            tokio::spawn(relay(db.clone(), pending));
+            outbox
+        });
         let live = Self {
             sender,
             db: db.clone(),
             closing,
-            close: std::sync::Arc::new(close),
+            close: Arc::new(close),
+            jobs_ready,
+            outbox,
         };
-        if db.get_database_backend() == DatabaseBackend::Postgres {
+        if postgres {
             tokio::spawn(listen(live.clone()));
         }
         live
+    }
+
+    /// Reply jobs were queued: wakes a worker here and, on PostgreSQL, the idle workers of every
+    /// other instance, so none waits for its next poll.
+    pub fn jobs_queued(&self) {
+        self.jobs_ready.notify_one();
+        if let Some(outbox) = &self.outbox {
+            let _ = outbox.send(JOBS.to_owned());
+        }
     }
 
     /// Tells everyone watching a workspace that `conversation_id` changed. Never blocks the caller;
@@ -85,22 +112,9 @@ impl Live {
             workspace_id,
             conversation_id,
         };
-        match self.db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                let db = self.db.clone();
-                let Some(payload) = event.payload() else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let statement = Statement::from_sql_and_values(
-                        DatabaseBackend::Postgres,
-                        "SELECT pg_notify($1, $2)",
-                        [CHANNEL.into(), payload.into()],
-                    );
-                    if let Err(error) = db.execute_raw(statement).await {
-                        tracing::warn!(%error, "could not publish a live update");
-                    }
-                });
+        match (&self.outbox, event.payload()) {
+            (Some(outbox), Some(payload)) => {
+                let _ = outbox.send(payload);
             }
             _ => {
                 let _ = self.sender.send(event);
@@ -121,6 +135,25 @@ impl Live {
     /// Ends every open stream (graceful shutdown).
     pub fn close(&self) {
         let _ = self.close.send(true);
+    }
+}
+
+/// Sends queued payloads to PostgreSQL, all that have gathered in one statement (under load, one
+/// round trip carries hundreds of them; duplicates are sent once).
+async fn relay(db: DatabaseConnection, mut pending: mpsc::UnboundedReceiver<String>) {
+    let mut payloads = Vec::with_capacity(NOTIFY_BATCH);
+    while pending.recv_many(&mut payloads, NOTIFY_BATCH).await > 0 {
+        payloads.sort_unstable();
+        payloads.dedup();
+        let statement = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, p) FROM unnest(string_to_array($2, E'\\n')) AS p",
+            [CHANNEL.into(), payloads.join("\n").into()],
+        );
+        if let Err(error) = db.execute_raw(statement).await {
+            tracing::warn!(%error, "could not publish live updates");
+        }
+        payloads.clear();
     }
 }
 
@@ -147,6 +180,9 @@ async fn listen(live: Live) {
                 loop {
                     tokio::select! {
                         received = listener.try_recv() => match received {
+                            Ok(Some(notification)) if notification.payload() == JOBS => {
+                                live.jobs_ready.notify_waiters();
+                            }
                             Ok(Some(notification)) => {
                                 if let Some(event) = LiveEvent::parse(notification.payload()) {
                                     let _ = live.sender.send(event);

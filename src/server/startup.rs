@@ -108,13 +108,14 @@ impl Application {
             }
             None => (config.twilio_api_base.clone(), None),
         };
+        let jobs_ready = Arc::new(tokio::sync::Notify::new());
         let state = AppState {
-            live: crate::server::live::Live::start(&db),
+            live: crate::server::live::Live::start(&db, Arc::clone(&jobs_ready)),
             connections: Arc::default(),
             intake: crate::server::sms::intake::Intake::start(&db),
             db,
             emulator,
-            jobs_ready: Arc::new(tokio::sync::Notify::new()),
+            jobs_ready,
             documents_ready: Arc::new(tokio::sync::Notify::new()),
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))

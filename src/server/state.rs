@@ -23,7 +23,8 @@ pub struct AppState {
     pub twilio: TwilioClient,
     /// The built-in Twilio emulator, in local mode (`VIESTI_TWILIO_EMULATOR`).
     pub emulator: Option<Emulator>,
-    /// Wakes this instance's reply workers when a webhook queued a job (others find it by polling).
+    /// Wakes this instance's reply workers when a job was queued (`Live::jobs_queued` also wakes
+    /// other instances' workers, through NOTIFY on PostgreSQL).
     pub jobs_ready: Arc<tokio::sync::Notify>,
     /// Wakes this instance's document worker when a document was added.
     pub documents_ready: Arc<tokio::sync::Notify>,

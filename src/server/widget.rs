@@ -355,7 +355,7 @@ async fn send(
             conversation_id,
             message_id,
         } => {
-            state.jobs_ready.notify_one();
+            state.live.jobs_queued();
             (workspace_id, conversation_id, message_id)
         }
         InboundOutcome::StoredWithoutReply {
