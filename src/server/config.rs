@@ -37,8 +37,8 @@ pub struct Config {
     pub model_name: String,
     /// `VIESTI_TWILIO_TIMEOUT_MS`: how long one Twilio API call may take, default 10000.
     pub twilio_timeout: std::time::Duration,
-    /// `VIESTI_WORKERS`: reply workers per instance, default 4; 0 makes a web-only instance (webhooks and
-    /// pages) when other instances run the workers.
+    /// `VIESTI_WORKERS`: reply workers per instance, default 4, each with up to 32 replies in flight;
+    /// 0 makes a web-only instance (webhooks and pages) when other instances run the workers.
     pub workers: usize,
     /// `VIESTI_RETRY_BASE_MS`: the first retry delay of a failed reply job, doubled each try; default 2000.
     pub retry_base: std::time::Duration,

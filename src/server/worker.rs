@@ -1,6 +1,8 @@
-//! The reply workers: a pool of tasks beside the web server that claim jobs from the `jobs` table with
-//! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share one queue), answer the
-//! customer through the agent and Twilio, and retry failures with exponential backoff and jitter.
+//! The reply workers: tasks beside the web server that claim jobs from the `jobs` table with a lease
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances share one queue), many at a time,
+//! each answered in a task of its own (a conversation has at most one job in hand, so its replies
+//! keep their order); they wake when a job is queued on any instance, answer the customer through
+//! the agent and Twilio, and retry failures with exponential backoff and jitter.
 //! A job whose worker died is taken over when its lease runs out (15 s; renewed while the job runs),
 //! one in hand at a graceful stop goes back to the queue at once; a reply is recorded before it is
 //! sent and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
@@ -19,7 +21,7 @@ use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DbErr, EntityTrait,
     QueryFilter, Set, Statement, Unchanged,
 };
 use std::time::Duration;
@@ -40,7 +42,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Said to a customer who sent only a picture (MMS is not supported).
 pub const PICTURES_NOT_SUPPORTED: &str = "Sorry, I can only read text messages: pictures and other attachments don't reach me. Could you describe it in words?";
 
-/// Starts `count` workers; they stop claiming when `shutdown` turns true and finish the job in hand.
+/// Replies each worker keeps in flight at once: answering is mostly waiting (for the model, for
+/// Twilio), so one worker runs many, each in its own task.
+pub const IN_FLIGHT_PER_WORKER: usize = 32;
+
+/// Starts `count` workers; they stop claiming when `shutdown` turns true and put the jobs in hand
+/// back in the queue.
 pub fn spawn(
     state: &AppState,
     count: usize,
@@ -55,29 +62,41 @@ pub fn spawn(
         .collect()
 }
 
+/// Claims ready jobs while it has room and runs each in a task of its own. A conversation's next job
+/// becomes ready only when the one before it is finished (see [`claim`]), so its replies keep their
+/// order however many run at once.
 async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut running = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        match claim(&state).await {
-            Ok(Some(job)) => {
-                let id = job.id;
-                tokio::select! {
-                    () = process(&state, job) => {}
-                    () = stopping(&mut shutdown) => {
-                        // Stopping: the job goes back to the queue at once rather than waiting
-                        // for this worker (a model call can take a while) or for its lease. Left
-                        // anywhere, it resumes safely: a recorded reply is reused, and one that
-                        // may have reached Twilio is reconciled before any resend.
-                        release(&state, id).await;
-                        return;
-                    }
+        while running.try_join_next().is_some() {}
+        let room = IN_FLIGHT_PER_WORKER.saturating_sub(running.len());
+        if room == 0 {
+            tokio::select! {
+                _ = running.join_next() => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        match claim(&state, room).await {
+            Ok(jobs) if !jobs.is_empty() => {
+                for job in jobs {
+                    running.spawn(run_one(state.clone(), job, shutdown.clone()));
                 }
             }
-            Ok(None) => {
+            Ok(_) => {
+                // A job finishing here may make its conversation's next one ready.
+                let finished = async {
+                    if running.is_empty() {
+                        std::future::pending::<()>().await;
+                    }
+                    let _ = running.join_next().await;
+                };
                 tokio::select! {
                     () = state.jobs_ready.notified() => {}
+                    () = finished => {}
                     () = tokio::time::sleep(POLL) => {}
                     _ = shutdown.changed() => {}
                 }
@@ -88,11 +107,28 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         }
     }
+    // Stopping: every job in hand goes back to the queue (see `run_one`).
+    while running.join_next().await.is_some() {}
 }
 
-/// Claims the next ready job: queued and due, or running with an expired lease; never one whose
-/// conversation has an earlier unfinished job (messages of a conversation are answered in order).
-pub async fn claim(state: &AppState) -> Result<Option<job::Model>, DbErr> {
+async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver<bool>) {
+    let id = job.id;
+    tokio::select! {
+        () = process(&state, job) => {}
+        () = stopping(&mut shutdown) => {
+            // Stopping: the job goes back to the queue at once rather than waiting for this worker
+            // (a model call can take a while) or for its lease. Left anywhere, it resumes safely: a
+            // recorded reply is reused, and one that may have reached Twilio is reconciled before
+            // any resend.
+            release(&state, id).await;
+        }
+    }
+}
+
+/// Claims up to `limit` ready jobs: queued and due, or running with an expired lease; never one
+/// whose conversation has an earlier unfinished job (messages of a conversation are answered in
+/// order, so a conversation has at most one job in hand anywhere).
+pub async fn claim(state: &AppState, limit: usize) -> Result<Vec<job::Model>, DbErr> {
     let db = &state.db;
     let backend = db.get_database_backend();
     let now = Utc::now();
@@ -103,15 +139,15 @@ pub async fn claim(state: &AppState) -> Result<Option<job::Model>, DbErr> {
     };
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = {lease}, updated_at = {now} \
-         WHERE id = (\
+         WHERE id IN (\
            SELECT j.id FROM jobs j \
            WHERE j.run_at <= {now} \
              AND (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < {now})) \
              AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.conversation_id = j.conversation_id \
                              AND e.created_at < j.created_at AND e.state IN ('queued', 'running')) \
-           ORDER BY j.run_at, j.created_at LIMIT 1 {lock}\
+           ORDER BY j.run_at, j.created_at LIMIT {limit} {lock}\
          ) AND (state = 'queued' OR lease_until < {now2}) \
-         RETURNING id",
+         RETURNING *",
         lease = p[0],
         now = p[1],
         now2 = p[2],
@@ -119,13 +155,12 @@ pub async fn claim(state: &AppState) -> Result<Option<job::Model>, DbErr> {
     let statement =
         Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()]);
     let gate = crate::server::repo::write_gate(db).await;
-    let claimed = db.query_one_raw(statement).await?;
+    let claimed = job::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await?;
     drop(gate);
-    let Some(row) = claimed else {
-        return Ok(None);
-    };
-    let id: Uuid = row.try_get_by_index(0)?;
-    job::Entity::find_by_id(id).one(db).await
+    Ok(claimed)
 }
 
 /// Why a job did not finish.
@@ -277,7 +312,7 @@ async fn give_up_answering(
     };
     let noted = match escalated {
         Ok(true) => {
-            state.jobs_ready.notify_one();
+            state.live.jobs_queued();
             Ok(())
         }
         Ok(false) => conversations::add_event(
@@ -446,7 +481,7 @@ async fn answer_inbound(
                         if conversations::escalate_by_bot(db, conversation, inbound.id, why.note())
                             .await?
                         {
-                            state.jobs_ready.notify_one();
+                            state.live.jobs_queued();
                         }
                         return Ok("the bot stepped aside for a person");
                     }
