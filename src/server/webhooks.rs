@@ -62,48 +62,58 @@ async fn authenticate(
             "no SMS connection for that number",
         ));
     };
-    let connection = match state
-        .connections
-        .find(&state.db, &state.keyring, &number)
-        .await
-    {
-        Ok(Some(found)) if found.credentials.account_sid.as_str() == account_sid => found,
-        Ok(_) => {
-            metrics::webhook(kind, "unknown_number");
-            return Err(refuse(
-                StatusCode::NOT_FOUND,
-                "no SMS connection for that account and number",
-            ));
-        }
-        Err(error) => {
-            tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not load the connection");
-            metrics::webhook(kind, "error");
-            return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "try again"));
-        }
-    };
     let signature_header = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok());
     let url = public_request_url(state, uri);
-    let valid = signature_header.is_some_and(|sig| {
-        signature::is_valid(
-            connection.credentials.auth_token.expose(),
-            &url,
-            params,
-            sig,
-        )
-    });
-    if !valid {
-        metrics::webhook(kind, "bad_signature");
-        tracing::warn!(
-            tags.channel = "channels/sms",
-            path = uri.path(),
-            present = signature_header.is_some(),
-            "webhook refused: missing or invalid X-Twilio-Signature"
-        );
-        return Err(refuse(StatusCode::FORBIDDEN, "invalid signature"));
+    // The copy in memory may predate a new token, or a Disconnect on another instance: a request it
+    // would refuse is checked once more against the row as the database has it now.
+    let mut found_any = false;
+    for from_database in [false, true] {
+        if from_database {
+            state.connections.forget(&number);
+        }
+        let connection = match state
+            .connections
+            .find(&state.db, &state.keyring, &number)
+            .await
+        {
+            Ok(Some(found)) if found.credentials.account_sid.as_str() == account_sid => found,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::error!(tags.channel = "channels/sms", %error, "webhook: could not load the connection");
+                metrics::webhook(kind, "error");
+                return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "try again"));
+            }
+        };
+        found_any = true;
+        let valid = signature_header.is_some_and(|sig| {
+            signature::is_valid(
+                connection.credentials.auth_token.expose(),
+                &url,
+                params,
+                sig,
+            )
+        });
+        if valid {
+            return Ok(connection);
+        }
     }
-    Ok(connection)
+    if !found_any {
+        metrics::webhook(kind, "unknown_number");
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "no SMS connection for that account and number",
+        ));
+    }
+    metrics::webhook(kind, "bad_signature");
+    tracing::warn!(
+        tags.channel = "channels/sms",
+        path = uri.path(),
+        present = signature_header.is_some(),
+        "webhook refused: missing or invalid X-Twilio-Signature"
+    );
+    Err(refuse(StatusCode::FORBIDDEN, "invalid signature"))
 }
 
 fn form(body: &Bytes) -> Vec<(String, String)> {
@@ -170,7 +180,7 @@ pub async fn twilio_sms(
         } => {
             tracing::info!(%message_id, media_dropped = inbound.media_count, "inbound SMS stored; reply queued");
             metrics::webhook("sms", "accepted");
-            state.jobs_ready.notify_one();
+            state.live.jobs_queued();
             state.live.publish(*workspace_id, Some(*conversation_id));
         }
         InboundOutcome::StoredWithoutReply {

@@ -191,18 +191,21 @@ async fn queue_job(
     conversation_id: Uuid,
     message_id: Uuid,
 ) -> Result<(), DbErr> {
-    job_row(kind, conversation_id, message_id, now())
+    let at = now();
+    job_row(kind, conversation_id, message_id, at, at)
         .insert(db)
         .await
         .map(|_| ())
 }
 
-/// The row of a job queued at `at`, due at once. A conversation's jobs run in `created_at` order.
+/// The row of a job queued at `at`, due at `due` (no later than `at`). A conversation's jobs run in
+/// `created_at` order.
 fn job_row(
     kind: &str,
     conversation_id: Uuid,
     message_id: Uuid,
     at: chrono::DateTime<Utc>,
+    due: chrono::DateTime<Utc>,
 ) -> job::ActiveModel {
     job::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -211,7 +214,7 @@ fn job_row(
         message_id: Set(message_id),
         state: Set("queued".into()),
         attempts: Set(0),
-        run_at: Set(at),
+        run_at: Set(due),
         lease_until: Set(None),
         last_error: Set(None),
         created_at: Set(at),

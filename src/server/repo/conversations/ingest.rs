@@ -266,7 +266,7 @@ async fn record_once(
         };
         let outcome = match arrival.due() {
             Due::Reply => {
-                jobs.push(job_row(JOB_REPLY, thread.id, message_id, at));
+                jobs.push(job_row(JOB_REPLY, thread.id, message_id, at, start));
                 arrival.queued()
             }
             Due::PersonNotice => {
@@ -300,7 +300,13 @@ async fn record_once(
                 let notice_at = next_instant();
                 thread.touch(Touch::of(&notice, notice_at));
                 let row = message_row(notice, notice_at);
-                jobs.push(job_row(JOB_SEND, thread.id, *row.id.as_ref(), notice_at));
+                jobs.push(job_row(
+                    JOB_SEND,
+                    thread.id,
+                    *row.id.as_ref(),
+                    notice_at,
+                    start,
+                ));
                 messages.push(row);
                 arrival.escalated()
             }
@@ -354,6 +360,9 @@ async fn write_contacts(
     contacts: HashMap<(String, String), Contact>,
 ) -> Result<(), DbErr> {
     let mut inserts = Vec::new();
+    // Updated in id order, so two instances' batches lock shared contacts in the same order.
+    let mut contacts: Vec<_> = contacts.into_iter().collect();
+    contacts.sort_by_key(|(_, contact)| contact.id);
     for ((business_number, customer_number), contact) in contacts {
         if !contact.changed {
             continue;
