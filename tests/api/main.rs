@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod chatbots;
 mod csrf;
+mod group_commit;
 mod health;
 mod inbox;
 mod knowledge;

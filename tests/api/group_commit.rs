@@ -1,0 +1,426 @@
+//! Group commit: inbound texts that arrive together share one transaction, each is stored as it would
+//! be alone, and the in-memory connection directory never outlives a change made elsewhere.
+use crate::helpers::{Backend, TEST_ENCRYPTION_KEY};
+use crate::on_both_databases;
+use crate::sms_pipeline::{connected, eventually};
+use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::EntityTrait;
+use std::sync::Arc;
+use std::time::Duration;
+use viesti::domain::{E164, MessageSid};
+use viesti::server::config::EncryptionKey;
+use viesti::server::crypto::Keyring;
+use viesti::server::entities::twilio_connection;
+use viesti::server::repo::conversations::{
+    InboundOutcome, Incoming, PERSON_COMING, Stored, record_inbound_batch,
+};
+use viesti::server::repo::sms;
+use viesti::server::twilio::emulator::Direction;
+use viesti::server::twilio::signature;
+use viesti::server::webhooks::inbound::InboundSms;
+
+const ANNA: &str = "+358501111111";
+const BO: &str = "+358502222222";
+
+fn text(connection: &sms::SmsConnection, sid: u32, from: &str, body: &str) -> InboundSms {
+    InboundSms {
+        message_sid: MessageSid::parse(&format!("SM{sid:032x}")).expect("sid"),
+        account_sid: connection.credentials.account_sid.clone(),
+        from: E164::parse(from).expect("number"),
+        to: connection.phone_number.clone(),
+        body: body.to_owned(),
+        media_count: 0,
+    }
+}
+
+/// Every text the app sent through the emulator's Messages API.
+fn outbound(sms: &crate::sms_pipeline::Sms) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+    sms.emulator
+        .messages()
+        .into_iter()
+        .filter(|m| m.direction == Direction::OutboundApi)
+        .collect()
+}
+
+fn kind(stored: &Stored) -> &'static str {
+    match stored {
+        Stored::Done(InboundOutcome::Queued { .. }) => "queued",
+        Stored::Done(InboundOutcome::Escalated { .. }) => "escalated",
+        Stored::Done(InboundOutcome::StoredWithoutReply { .. }) => "stored",
+        Stored::Done(InboundOutcome::Duplicate) => "duplicate",
+        Stored::StaleConnection => "stale",
+    }
+}
+
+/// One batch holding what usually arrives one at a time: a retry, an opt-out and an opt-in, a request
+/// for a person followed by another text, and a text for a connection that changed meanwhile.
+async fn a_batch_stores_each_text_as_it_would_be_stored_alone(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    let key = EncryptionKey::from_base64(TEST_ENCRYPTION_KEY).expect("key");
+    let keyring = Keyring::new(&key, &[]);
+    let connection = sms::find_by_number(&sms.app.db, &keyring, &sms.demo.sms_number)
+        .await
+        .expect("read")
+        .expect("connected");
+    let mut stale = connection.clone();
+    stale.revision -= chrono::Duration::seconds(1);
+    let texts = [
+        (&connection, text(&connection, 1, ANNA, "Hello")),
+        (&connection, text(&connection, 1, ANNA, "Hello")),
+        (&connection, text(&connection, 2, BO, "human")),
+        (&connection, text(&connection, 3, ANNA, "STOP")),
+        (&stale, text(&connection, 9, BO, "From a stale copy")),
+        (&connection, text(&connection, 4, BO, "Hello?")),
+        (&connection, text(&connection, 5, ANNA, "What time do you open?")),
+        (&connection, text(&connection, 6, ANNA, "start")),
+        (&connection, text(&connection, 7, ANNA, "Open today?")),
+    ];
+    let batch: Vec<Incoming<'_>> = texts
+        .iter()
+        .map(|(connection, inbound)| Incoming {
+            connection,
+            inbound,
+        })
+        .collect();
+    let stored = record_inbound_batch(&sms.app.db, &batch)
+        .await
+        .expect("stored");
+    assert_eq!(
+        stored.iter().map(kind).collect::<Vec<_>>(),
+        [
+            "queued",
+            "duplicate",
+            "escalated",
+            "stored",
+            "stale",
+            "stored",
+            "stored",
+            "stored",
+            "queued"
+        ]
+    );
+
+    let app = &sms.app;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM messages WHERE twilio_sid IS NOT NULL")
+            .await,
+        7,
+        "each MessageSid once, nothing from the stale copy"
+    );
+    // Anna: replies to her first and last texts, in order; opted out and back in.
+    let anna = |sql: &str| {
+        sql.replace(
+            "ANNA",
+            &format!("(SELECT id FROM conversations WHERE customer_address = '{ANNA}')"),
+        )
+    };
+    assert_eq!(
+        app.text(&anna(
+            "SELECT m.body FROM jobs j JOIN messages m ON m.id = j.message_id \
+             WHERE j.conversation_id = ANNA ORDER BY j.created_at LIMIT 1"
+        ))
+        .await,
+        "Hello"
+    );
+    assert_eq!(
+        app.text(&anna(
+            "SELECT m.body FROM jobs j JOIN messages m ON m.id = j.message_id \
+             WHERE j.conversation_id = ANNA ORDER BY j.created_at DESC LIMIT 1"
+        ))
+        .await,
+        "Open today?"
+    );
+    assert_eq!(
+        app.count(&anna("SELECT COUNT(*) FROM jobs WHERE conversation_id = ANNA"))
+            .await,
+        2
+    );
+    assert_eq!(
+        app.text(&anna(
+            "SELECT last_message_preview FROM conversations WHERE id = ANNA"
+        ))
+        .await,
+        "Open today?"
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT last_keyword FROM sms_contacts WHERE customer_number = '{ANNA}' \
+             AND opted_out = false AND opted_out_at IS NULL"
+        ))
+        .await,
+        "START"
+    );
+    // Bo: asked for a person, so one notice and no bot reply; his later text stays unanswered.
+    let bo = format!("(SELECT id FROM conversations WHERE customer_address = '{BO}')");
+    assert_eq!(
+        app.text(&format!("SELECT status FROM conversations WHERE id = {bo}"))
+            .await,
+        "needs_human"
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT m.body FROM jobs j JOIN messages m ON m.id = j.message_id \
+             WHERE j.conversation_id = {bo}"
+        ))
+        .await,
+        PERSON_COMING
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = {bo} AND direction = 'event'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT last_message_preview FROM conversations WHERE id = {bo}"
+        ))
+        .await,
+        "Hello?"
+    );
+    // The thread reads in arrival order.
+    assert_eq!(
+        app.text(&format!(
+            "SELECT body FROM messages WHERE conversation_id = {bo} ORDER BY created_at DESC LIMIT 1"
+        ))
+        .await,
+        "Hello?"
+    );
+}
+
+/// Many customers texting at once (each one's texts in turn): every text is acknowledged, stored and
+/// answered once, and each customer's replies come in the order of their questions.
+async fn texts_arriving_together_are_each_answered_once_in_order(backend: Backend) {
+    let sms = Arc::new(connected(backend, &[]).await);
+    let customers: Vec<E164> = (0..24)
+        .map(|i| E164::parse(&format!("+3585077700{i:02}")).expect("number"))
+        .collect();
+    let mut sending = tokio::task::JoinSet::new();
+    for customer in customers.clone() {
+        let sms = Arc::clone(&sms);
+        sending.spawn(async move {
+            for round in 0..3 {
+                let status = sms
+                    .emulator
+                    .send_inbound(
+                        &customer,
+                        &sms.demo.sms_number,
+                        &format!("Question {round}"),
+                        &[],
+                    )
+                    .await
+                    .expect("sent");
+                assert_eq!(status, StatusCode::OK);
+            }
+        });
+    }
+    while let Some(done) = sending.join_next().await {
+        done.expect("sender");
+    }
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        72
+    );
+    let outbound = || {
+        sms.emulator
+            .messages()
+            .into_iter()
+            .filter(|m| m.direction == Direction::OutboundApi)
+            .collect::<Vec<_>>()
+    };
+    eventually("72 replies", || async { outbound().len() >= 72 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(outbound().len(), 72, "one reply per text, none twice");
+    for customer in &customers {
+        let bodies: Vec<String> = outbound()
+            .into_iter()
+            .filter(|m| &m.to == customer)
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(
+            bodies,
+            ["Echo: Question 0", "Echo: Question 1", "Echo: Question 2"],
+            "{customer}"
+        );
+    }
+}
+
+/// This instance has the connection in memory; another instance (here: the database itself) removes
+/// it, or changes it: the next webhook is refused, or checked against the row as it is now.
+async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    assert_eq!(sms.text("First").await, StatusCode::OK);
+
+    twilio_connection::Entity::update_many()
+        .col_expr(
+            twilio_connection::Column::UpdatedAt,
+            Expr::value(chrono::Utc::now() + chrono::Duration::seconds(1)),
+        )
+        .exec(&sms.app.db)
+        .await
+        .expect("changed");
+    assert_eq!(sms.text("After a change").await, StatusCode::OK);
+
+    sms.app.db_execute("DELETE FROM twilio_connections").await;
+    assert_eq!(sms.text("After a disconnect").await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        2,
+        "nothing stored for a connection that is gone"
+    );
+}
+
+/// A `viesti serve` process taking webhooks from 16 senders at once is killed (SIGKILL) in the middle
+/// of its group commits. Every text it acknowledged is stored once and answered once by another
+/// instance; a text it did not acknowledge, sent again as Twilio would, is stored and answered once.
+async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend: Backend) {
+    let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "0")]).await);
+    let twilio = sms.app.twilio_api_base.clone().expect("emulator").to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let doomed_base = format!("http://127.0.0.1:{port}");
+    let mut doomed = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &sms.app.database_url)
+        .env("VIESTI_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
+        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
+        .env("PUBLIC_BASE_URL", &doomed_base)
+        .env("VIESTI_WORKERS", "0")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("server process");
+    let client = reqwest::Client::new();
+    eventually("the server process up", || async {
+        client
+            .get(format!("{doomed_base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+
+    const TEXTS: usize = 800;
+    const SENDERS: usize = 16;
+    let send = {
+        let sms = Arc::clone(&sms);
+        let client = client.clone();
+        move |base: String, i: usize| {
+            let sms = Arc::clone(&sms);
+            let client = client.clone();
+            async move {
+                let url = format!("{base}/api/webhooks/twilio/sms");
+                let params: Vec<(String, String)> = [
+                    ("MessageSid", format!("SM{i:032x}")),
+                    ("AccountSid", sms.demo.account_sid.to_string()),
+                    ("From", format!("+358508880{:03}", i % 40)),
+                    ("To", sms.demo.sms_number.to_string()),
+                    ("Body", format!("Question {i}")),
+                    ("NumMedia", "0".to_owned()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+                let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
+                client
+                    .post(&url)
+                    .header("X-Twilio-Signature", signature)
+                    .form(&params)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK)
+            }
+        }
+    };
+    let acknowledged = Arc::new(std::sync::Mutex::new(vec![false; TEXTS]));
+    let mut senders = tokio::task::JoinSet::new();
+    for first in 0..SENDERS {
+        let send = send.clone();
+        let acknowledged = Arc::clone(&acknowledged);
+        let base = doomed_base.clone();
+        senders.spawn(async move {
+            for i in (first..TEXTS).step_by(SENDERS) {
+                if send(base.clone(), i).await {
+                    acknowledged.lock().expect("lock")[i] = true;
+                }
+            }
+        });
+    }
+    // Let batches flow, then kill the process in the middle of them.
+    eventually("some texts acknowledged", || async {
+        acknowledged.lock().expect("lock").iter().filter(|a| **a).count() >= 100
+    })
+    .await;
+    doomed.kill().expect("SIGKILL");
+    let _ = doomed.wait();
+    while let Some(done) = senders.join_next().await {
+        done.expect("sender");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let acked = acknowledged.iter().filter(|a| **a).count();
+    assert!(
+        (100..TEXTS).contains(&acked),
+        "killed mid-run: {acked} of {TEXTS} acknowledged"
+    );
+    for (i, acked) in acknowledged.iter().enumerate() {
+        let sid = format!("SM{i:032x}");
+        let stored = sms
+            .app
+            .count(&format!("SELECT COUNT(*) FROM messages WHERE twilio_sid = '{sid}'"))
+            .await;
+        if *acked {
+            assert_eq!(stored, 1, "acknowledged text {i} is stored once");
+        } else {
+            assert!(stored <= 1, "text {i} stored at most once");
+        }
+    }
+
+    // Twilio retries what was not acknowledged; an instance with workers answers everything.
+    let web = sms.app.address.clone();
+    for i in (0..TEXTS).filter(|i| !acknowledged[*i]) {
+        assert!(send(web.clone(), i).await, "retry of text {i}");
+    }
+    let _healthy = crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", twilio.as_str()),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+        ],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    while outbound(&sms).len() < TEXTS {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{} of {TEXTS} answered",
+            outbound(&sms).len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut bodies: Vec<String> = outbound(&sms).into_iter().map(|m| m.body).collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..TEXTS).map(|i| format!("Echo: Question {i}")).collect();
+    expected.sort();
+    assert_eq!(bodies, expected, "every text answered exactly once");
+}
+
+on_both_databases!(
+    a_batch_stores_each_text_as_it_would_be_stored_alone,
+    texts_arriving_together_are_each_answered_once_in_order,
+    a_connection_changed_elsewhere_takes_effect_at_the_next_webhook,
+    a_server_killed_during_group_commits_loses_no_acknowledged_text,
+);
