@@ -21,8 +21,8 @@ use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, Set, Statement, Unchanged,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Set,
+    Statement, Unchanged,
 };
 use std::time::Duration;
 use tokio::sync::watch;
@@ -66,16 +66,16 @@ pub fn spawn(
 /// becomes ready only when the one before it is finished (see [`claim`]), so its replies keep their
 /// order however many run at once.
 async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut running = tokio::task::JoinSet::new();
+    let mut running = Running::default();
     loop {
         if *shutdown.borrow() {
             break;
         }
-        while running.try_join_next().is_some() {}
-        let room = IN_FLIGHT_PER_WORKER.saturating_sub(running.len());
+        running.reap();
+        let room = IN_FLIGHT_PER_WORKER.saturating_sub(running.tasks.len());
         if room == 0 {
             tokio::select! {
-                _ = running.join_next() => {}
+                () = running.one_finished() => {}
                 _ = shutdown.changed() => {}
             }
             continue;
@@ -83,20 +83,14 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         match claim(&state, room).await {
             Ok(jobs) if !jobs.is_empty() => {
                 for job in jobs {
-                    running.spawn(run_one(state.clone(), job, shutdown.clone()));
+                    running.start(&state, job, &shutdown);
                 }
             }
             Ok(_) => {
                 // A job finishing here may make its conversation's next one ready.
-                let finished = async {
-                    if running.is_empty() {
-                        std::future::pending::<()>().await;
-                    }
-                    let _ = running.join_next().await;
-                };
                 tokio::select! {
                     () = state.jobs_ready.notified() => {}
-                    () = finished => {}
+                    () = running.one_finished() => {}
                     () = tokio::time::sleep(POLL) => {}
                     _ = shutdown.changed() => {}
                 }
@@ -108,7 +102,48 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
     // Stopping: every job in hand goes back to the queue (see `run_one`).
-    while running.join_next().await.is_some() {}
+    while running.tasks.join_next().await.is_some() {}
+}
+
+/// The jobs a worker has in hand, each in its own task.
+#[derive(Default)]
+struct Running {
+    tasks: tokio::task::JoinSet<()>,
+    jobs: std::collections::HashMap<tokio::task::Id, Uuid>,
+}
+
+impl Running {
+    fn start(&mut self, state: &AppState, job: job::Model, shutdown: &watch::Receiver<bool>) {
+        // A job whose lease ran out while this worker still runs it (its renewals failed for a
+        // while) comes back to the worker that holds it: the task in hand goes on with it.
+        if self.jobs.values().any(|id| *id == job.id) {
+            tracing::warn!(job_id = %job.id, "claimed a job this worker is already running");
+            return;
+        }
+        let id = job.id;
+        let task = self
+            .tasks
+            .spawn(run_one(state.clone(), job, shutdown.clone()));
+        self.jobs.insert(task.id(), id);
+    }
+
+    fn reap(&mut self) {
+        while let Some(done) = self.tasks.try_join_next_with_id() {
+            self.forget(done.map(|(id, ())| id).unwrap_or_else(|error| error.id()));
+        }
+    }
+
+    /// Resolves when a job finishes (never, while none runs).
+    async fn one_finished(&mut self) {
+        match self.tasks.join_next_with_id().await {
+            Some(done) => self.forget(done.map(|(id, ())| id).unwrap_or_else(|error| error.id())),
+            None => std::future::pending().await,
+        }
+    }
+
+    fn forget(&mut self, task: tokio::task::Id) {
+        self.jobs.remove(&task);
+    }
 }
 
 async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver<bool>) {
@@ -155,10 +190,7 @@ pub async fn claim(state: &AppState, limit: usize) -> Result<Vec<job::Model>, Db
     let statement =
         Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()]);
     let gate = crate::server::repo::write_gate(db).await;
-    let claimed = job::Entity::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?;
+    let claimed = job::Entity::find().from_raw_sql(statement).all(db).await?;
     drop(gate);
     Ok(claimed)
 }

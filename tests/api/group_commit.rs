@@ -4,8 +4,8 @@ use crate::helpers::{Backend, TEST_ENCRYPTION_KEY};
 use crate::on_both_databases;
 use crate::sms_pipeline::{connected, eventually};
 use reqwest::StatusCode;
-use sea_orm::sea_query::Expr;
 use sea_orm::EntityTrait;
+use sea_orm::sea_query::Expr;
 use std::sync::Arc;
 use std::time::Duration;
 use viesti::domain::{E164, MessageSid};
@@ -35,7 +35,9 @@ fn text(connection: &sms::SmsConnection, sid: u32, from: &str, body: &str) -> In
 }
 
 /// Every text the app sent through the emulator's Messages API.
-fn outbound(sms: &crate::sms_pipeline::Sms) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+fn outbound(
+    sms: &crate::sms_pipeline::Sms,
+) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
     sms.emulator
         .messages()
         .into_iter()
@@ -72,7 +74,10 @@ async fn a_batch_stores_each_text_as_it_would_be_stored_alone(backend: Backend) 
         (&connection, text(&connection, 3, ANNA, "STOP")),
         (&stale, text(&connection, 9, BO, "From a stale copy")),
         (&connection, text(&connection, 4, BO, "Hello?")),
-        (&connection, text(&connection, 5, ANNA, "What time do you open?")),
+        (
+            &connection,
+            text(&connection, 5, ANNA, "What time do you open?"),
+        ),
         (&connection, text(&connection, 6, ANNA, "start")),
         (&connection, text(&connection, 7, ANNA, "Open today?")),
     ];
@@ -132,8 +137,10 @@ async fn a_batch_stores_each_text_as_it_would_be_stored_alone(backend: Backend) 
         "Open today?"
     );
     assert_eq!(
-        app.count(&anna("SELECT COUNT(*) FROM jobs WHERE conversation_id = ANNA"))
-            .await,
+        app.count(&anna(
+            "SELECT COUNT(*) FROM jobs WHERE conversation_id = ANNA"
+        ))
+        .await,
         2
     );
     assert_eq!(
@@ -281,7 +288,12 @@ async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend
 /// instance; a text it did not acknowledge, sent again as Twilio would, is stored and answered once.
 async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend: Backend) {
     let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "0")]).await);
-    let twilio = sms.app.twilio_api_base.clone().expect("emulator").to_string();
+    let twilio = sms
+        .app
+        .twilio_api_base
+        .clone()
+        .expect("emulator")
+        .to_string();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
@@ -360,7 +372,13 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     }
     // Let batches flow, then kill the process in the middle of them.
     eventually("some texts acknowledged", || async {
-        acknowledged.lock().expect("lock").iter().filter(|a| **a).count() >= 100
+        acknowledged
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|a| **a)
+            .count()
+            >= 100
     })
     .await;
     doomed.kill().expect("SIGKILL");
@@ -378,7 +396,9 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
         let sid = format!("SM{i:032x}");
         let stored = sms
             .app
-            .count(&format!("SELECT COUNT(*) FROM messages WHERE twilio_sid = '{sid}'"))
+            .count(&format!(
+                "SELECT COUNT(*) FROM messages WHERE twilio_sid = '{sid}'"
+            ))
             .await;
         if *acked {
             assert_eq!(stored, 1, "acknowledged text {i} is stored once");
@@ -418,9 +438,36 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     assert_eq!(bodies, expected, "every text answered exactly once");
 }
 
+/// One worker (VIESTI_WORKERS=1) and a model that takes 3 s per answer: eight customers texting at
+/// once all have their replies in far less than the 24 s one reply at a time would take.
+async fn one_worker_answers_many_conversations_at_once(backend: Backend) {
+    let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "1")]).await);
+    *sms.model.delay.lock().expect("lock") = Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    for i in 0..8 {
+        let customer = E164::parse(&format!("+3585066600{i:02}")).expect("number");
+        let status = sms
+            .emulator
+            .send_inbound(&customer, &sms.demo.sms_number, "Are you open?", &[])
+            .await
+            .expect("sent");
+        assert_eq!(status, StatusCode::OK);
+    }
+    while outbound(&sms).len() < 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{} of 8 replies after {:?}: replies ran one at a time",
+            outbound(&sms).len(),
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 on_both_databases!(
     a_batch_stores_each_text_as_it_would_be_stored_alone,
     texts_arriving_together_are_each_answered_once_in_order,
     a_connection_changed_elsewhere_takes_effect_at_the_next_webhook,
     a_server_killed_during_group_commits_loses_no_acknowledged_text,
+    one_worker_answers_many_conversations_at_once,
 );
