@@ -52,28 +52,59 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
 /// Connects to a database by URL (`sqlite:` or `postgres:`) and applies pending migrations.
 pub async fn connect_url(url: &str) -> anyhow::Result<DatabaseConnection> {
     let sqlite = url.starts_with("sqlite:");
+    let db = open(url, if sqlite { 8 } else { 16 }, None).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("could not apply database migrations")?;
+    Ok(db)
+}
+
+/// The connection the intake stores inbound texts with. On SQLite it is a connection of its own
+/// with a larger page cache: as the only connection that writes texts, its cache stays warm (a
+/// pooled connection finds its cache stale after every other connection's write, and reads the
+/// pages again). PostgreSQL shares the pool.
+async fn intake_connection(
+    url: &str,
+    db: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if url.starts_with("sqlite:") {
+        open(url, 1, Some(INTAKE_CACHE_KIB)).await
+    } else {
+        Ok(db.clone())
+    }
+}
+
+/// The intake's SQLite page cache.
+const INTAKE_CACHE_KIB: u32 = 32 * 1024;
+
+async fn open(
+    url: &str,
+    max_connections: u32,
+    cache_kib: Option<u32>,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if sqlite { 8 } else { 16 })
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         // sqlx's statement log prints bound values, which would put emails and hashes in the logs.
         .sqlx_logging(false)
         // WAL lets readers proceed during a write; with it, synchronous=NORMAL is crash-safe (a power
         // loss may drop the last commits, never corrupt) and avoids an fsync per commit.
-        .map_sqlx_sqlite_opts(|sqlite| {
+        .map_sqlx_sqlite_opts(move |sqlite| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            sqlite
+            let sqlite = sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(Duration::from_secs(5));
+            match cache_kib {
+                // A negative cache_size is in KiB.
+                Some(kib) => sqlite.pragma("cache_size", format!("-{kib}")),
+                None => sqlite,
+            }
         });
-    let db = Database::connect(options)
+    Database::connect(options)
         .await
-        .context("could not connect to the database (DATABASE_URL)")?;
-    Migrator::up(&db, None)
-        .await
-        .context("could not apply database migrations")?;
-    Ok(db)
+        .context("could not connect to the database (DATABASE_URL)")
 }
 
 /// A built application, bound to its port but not yet serving.
@@ -112,7 +143,9 @@ impl Application {
         let state = AppState {
             live: crate::server::live::Live::start(&db, Arc::clone(&jobs_ready)),
             connections: Arc::default(),
-            intake: crate::server::sms::intake::Intake::start(&db),
+            intake: crate::server::sms::intake::Intake::start(
+                &intake_connection(config.database_url.expose_secret(), &db).await?,
+            ),
             db,
             emulator,
             jobs_ready,
