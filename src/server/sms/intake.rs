@@ -39,13 +39,13 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Starts the committers on `db`: one on SQLite (it has one writer), two on PostgreSQL (one
-    /// gathers while the other commits).
+    /// Starts the committers on `db`: one on SQLite (it has one writer), four on PostgreSQL (while
+    /// one waits for its commit to reach the disk, the others gather and write).
     pub fn start(db: &DatabaseConnection) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         let committers = match db.get_database_backend() {
-            DatabaseBackend::Postgres => 2,
+            DatabaseBackend::Postgres => 4,
             _ => 1,
         };
         for _ in 0..committers {

@@ -9,12 +9,12 @@ use super::{
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::server::entities::{conversation, message, sms_contact, twilio_connection};
 use crate::server::repo::sms::SmsConnection;
-use crate::server::repo::{begin_write, is_unique_violation, now};
+use crate::server::repo::{Placeholders, begin_write, is_unique_violation, now};
 use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set, Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Unchanged,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -141,10 +141,17 @@ async fn record_once(
         .collect();
 
     let chatbots: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.chatbot_id));
-    let mut threads: HashMap<(Uuid, String), Thread> = conversation::Entity::find()
+    let mut read = conversation::Entity::find()
         .filter(conversation::Column::Channel.eq(SMS))
         .filter(conversation::Column::ChatbotId.is_in(chatbots))
-        .filter(conversation::Column::CustomerAddress.is_in(customers))
+        .filter(conversation::Column::CustomerAddress.is_in(customers));
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // Locked as read, in id order: a teammate's concurrent change (take over, resolve) waits
+        // for this batch or is seen by it, and two batches never wait for each other in a circle.
+        // (SQLite has one writer at a time.)
+        read = read.order_by_asc(conversation::Column::Id).lock_exclusive();
+    }
+    let mut threads: HashMap<(Uuid, String), Thread> = read
         .all(&*txn)
         .await?
         .into_iter()
@@ -420,28 +427,83 @@ async fn write_threads(
         }
     }
     updates.sort_by_key(|t| t.id);
-    for mut thread in updates {
-        let mut update = conversation::ActiveModel {
+    for thread in updates.iter().filter(|t| t.clear_assignee) {
+        conversation::ActiveModel {
             id: Unchanged(thread.id),
+            assignee_id: Set(None),
             ..Default::default()
-        };
-        if thread.status_changed {
-            update.status = Set(thread.status.as_str().to_owned());
         }
-        if thread.clear_assignee {
-            update.assignee_id = Set(None);
-        }
-        if let Some(touch) = thread.touched.take() {
-            touch.apply(&mut update);
-        }
-        update.update(&**txn).await?;
+        .update(&**txn)
+        .await?;
     }
+    touch_many(txn, updates).await?;
     if !inserts.is_empty() {
         conversation::Entity::insert_many(inserts)
             .exec_without_returning(&**txn)
             .await?;
     }
     Ok(())
+}
+
+/// Moves many conversations' activity time, preview, unread mark and (where it changed) status in
+/// one statement: `UPDATE … FROM (VALUES …)`, which SQLite (3.33+) and PostgreSQL both read.
+async fn touch_many(
+    txn: &crate::server::repo::WriteTransaction,
+    threads: Vec<Thread>,
+) -> Result<(), DbErr> {
+    if threads.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    let postgres = backend == DatabaseBackend::Postgres;
+    let marker = Placeholders::new(backend);
+    let typed = |n: usize, pg_type: &str| {
+        if postgres {
+            format!("{}::{pg_type}", marker.at(n))
+        } else {
+            marker.at(n)
+        }
+    };
+    let mut rows = Vec::with_capacity(threads.len());
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(threads.len() * 5);
+    for (i, mut thread) in threads.into_iter().enumerate() {
+        let Some(touch) = thread.touched.take() else {
+            continue;
+        };
+        let n = i * 5;
+        rows.push(format!(
+            "({}, {}, {}, {}, {})",
+            typed(n + 1, "uuid"),
+            typed(n + 2, "timestamptz"),
+            typed(n + 3, "text"),
+            typed(n + 4, "timestamptz"),
+            typed(n + 5, "text"),
+        ));
+        values.push(thread.id.into());
+        values.push(touch.at.into());
+        values.push(touch.preview.into());
+        values.push(touch.inbound_at.into());
+        values.push(
+            thread
+                .status_changed
+                .then(|| thread.status.as_str().to_owned())
+                .into(),
+        );
+    }
+    let sql = format!(
+        "UPDATE conversations SET \
+           last_message_at = v.at, \
+           last_message_preview = COALESCE(v.preview, conversations.last_message_preview), \
+           last_inbound_at = COALESCE(v.inbound_at, conversations.last_inbound_at), \
+           status = COALESCE(v.status, conversations.status) \
+         FROM (SELECT column1 AS id, column2 AS at, column3 AS preview, column4 AS inbound_at, \
+                      column5 AS status FROM (VALUES {}) AS t) AS v \
+         WHERE conversations.id = v.id",
+        rows.join(", ")
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map(|_| ())
 }
 
 /// The distinct values, in first-seen order.
