@@ -526,37 +526,20 @@ async fn replies(postgres: bool, dir: &Path) -> [(Duration, Duration); 2] {
     [one, hundred]
 }
 
-/// The hydrate bundle's files (the first load and any split chunks): name, raw and gzip bytes.
-fn bundle() -> Vec<(String, u64, u64)> {
-    let pkg = repo_root().join("target/site/pkg");
-    let mut files: Vec<_> = std::fs::read_dir(&pkg)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| {
-        p.extension()
-            .is_some_and(|e| e == "wasm" || e == "js" || e == "css")
-    });
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let raw = std::fs::metadata(&path)
-                .map(|m| m.len())
-                .unwrap_or_default();
-            let gzip = Command::new("sh")
-                .arg("-c")
-                .arg(format!("gzip -9c '{}' | wc -c", path.display()))
-                .output()
-                .ok()
-                .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-                .unwrap_or_default();
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (name, raw, gzip)
+/// The hydrate bundle as `scripts/bundle-size` reports it (the main wasm, each lazy route's chunks,
+/// the first load of the heaviest page against the budget).
+fn bundle() -> String {
+    Command::new(repo_root().join("scripts/bundle-size"))
+        .current_dir(repo_root())
+        .output()
+        .map(|o| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
         })
-        .collect()
+        .unwrap_or_else(|error| format!("scripts/bundle-size did not run: {error}\n"))
 }
 
 fn ms(us: f64) -> String {
@@ -678,12 +661,8 @@ async fn main() {
     }
     let _ = writeln!(
         table,
-        "\n| browser bundle (target/site/pkg) | raw bytes | gzip bytes |"
+        "\nBrowser bundle (`cargo leptos build --release --split`, `scripts/bundle-size`):\n\n```\n{bundle}```"
     );
-    let _ = writeln!(table, "|---|---:|---:|");
-    for (name, raw, gzip) in &bundle {
-        let _ = writeln!(table, "| {name} | {raw} | {gzip} |");
-    }
     println!("\n{table}");
     let out = repo_root().join("docs/bench");
     std::fs::create_dir_all(&out).expect("docs/bench");
