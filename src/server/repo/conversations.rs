@@ -94,12 +94,14 @@ pub async fn write_message(
     Ok(row)
 }
 
-/// The row of a new message written at `at`.
+/// The row of a new message written at `at`. Ids of conversations, messages, contacts and jobs are
+/// time-ordered (UUIDv7): new rows land at the end of their indexes instead of at random pages, so
+/// a commit writes far fewer pages.
 fn message_row(new: NewMessage<'_>, at: chrono::DateTime<Utc>) -> message::ActiveModel {
     let cost = segments(new.body);
     let event = new.direction == "event";
     message::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(Uuid::now_v7()),
         workspace_id: Set(new.workspace_id),
         conversation_id: Set(new.conversation_id),
         direction: Set(new.direction.to_owned()),
@@ -208,7 +210,7 @@ fn job_row(
     due: chrono::DateTime<Utc>,
 ) -> job::ActiveModel {
     job::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(Uuid::now_v7()),
         kind: Set(kind.to_owned()),
         conversation_id: Set(conversation_id),
         message_id: Set(message_id),
@@ -325,7 +327,7 @@ async fn find_or_open(
             .unwrap_or(ConversationStatus::Bot);
         return Ok((found.id, status));
     }
-    let id = Uuid::new_v4();
+    let id = Uuid::now_v7();
     conversation_row(&opening, id, now()).insert(txn).await?;
     Ok((id, ConversationStatus::Bot))
 }
@@ -535,7 +537,7 @@ async fn save_contact(
         }
         None => {
             sms_contact::ActiveModel {
-                id: Set(Uuid::new_v4()),
+                id: Set(Uuid::now_v7()),
                 workspace_id: Set(workspace_id),
                 business_number: Set(business_number.to_owned()),
                 customer_number: Set(customer_number.to_owned()),

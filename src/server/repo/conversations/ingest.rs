@@ -206,7 +206,7 @@ async fn record_once(
                 inbound.from.as_str().to_owned(),
             ))
             .or_insert_with(|| Contact {
-                id: Uuid::new_v4(),
+                id: Uuid::now_v7(),
                 workspace_id: connection.workspace_id,
                 is_new: true,
                 changed: true,
@@ -221,7 +221,7 @@ async fn record_once(
         let thread = threads
             .entry((connection.chatbot_id, inbound.from.as_str().to_owned()))
             .or_insert_with(|| {
-                let id = Uuid::new_v4();
+                let id = Uuid::now_v7();
                 let opening = Opening {
                     workspace_id: connection.workspace_id,
                     chatbot_id: connection.chatbot_id,
