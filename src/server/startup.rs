@@ -67,7 +67,9 @@ async fn intake_connection(
     url: &str,
     db: &DatabaseConnection,
 ) -> anyhow::Result<DatabaseConnection> {
-    if url.starts_with("sqlite:") {
+    // An in-memory database exists once per connection: a second one would be empty.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if url.starts_with("sqlite:") && !in_memory {
         open(url, 1, Some(INTAKE_CACHE_KIB)).await
     } else {
         Ok(db.clone())

@@ -36,10 +36,13 @@ fn public_request_url(state: &AppState, uri: &Uri) -> String {
     url
 }
 
-/// Finds the connection for `AccountSid` + `number` (in memory when this instance has seen it) and
-/// checks the request's signature against it.
+/// Finds the connection for `AccountSid` + `number` and checks the request's signature against it.
+/// With `Lookup::Copy` the copy in memory is tried first (the inbound path, whose batch re-reads the
+/// connection in its own transaction); `Lookup::Database` always reads the row (status callbacks,
+/// which nothing re-checks later).
 async fn authenticate(
     kind: &'static str,
+    lookup: Lookup,
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
@@ -70,6 +73,9 @@ async fn authenticate(
     // would refuse is checked once more against the row as the database has it now.
     let mut found_any = false;
     for from_database in [false, true] {
+        if !from_database && lookup == Lookup::Database {
+            continue;
+        }
         if from_database {
             state.connections.forget(&number);
         }
@@ -116,6 +122,12 @@ async fn authenticate(
     Err(refuse(StatusCode::FORBIDDEN, "invalid signature"))
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    Copy,
+    Database,
+}
+
 fn form(body: &Bytes) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
@@ -128,10 +140,11 @@ pub async fn twilio_sms(
     body: Bytes,
 ) -> Response {
     let params = form(&body);
-    let connection = match authenticate("sms", &state, &uri, &headers, &params, "To").await {
-        Ok(connection) => connection,
-        Err(response) => return response,
-    };
+    let connection =
+        match authenticate("sms", Lookup::Copy, &state, &uri, &headers, &params, "To").await {
+            Ok(connection) => connection,
+            Err(response) => return response,
+        };
     let inbound = match inbound::parse(&params) {
         Ok(inbound) => inbound,
         Err(reason) => {
@@ -148,10 +161,11 @@ pub async fn twilio_sms(
         // The connection changed (a new token) or went away since this instance read it: read it
         // again, and check the signature against what is there now.
         state.connections.forget(&inbound.to);
-        let connection = match authenticate("sms", &state, &uri, &headers, &params, "To").await {
-            Ok(connection) => connection,
-            Err(response) => return response,
-        };
+        let connection =
+            match authenticate("sms", Lookup::Copy, &state, &uri, &headers, &params, "To").await {
+                Ok(connection) => connection,
+                Err(response) => return response,
+            };
         stored = state.intake.record(connection, inbound.clone()).await;
     }
     let outcome = match stored {
@@ -209,7 +223,17 @@ pub async fn twilio_status(
 ) -> Response {
     let params = form(&body);
     // For an outbound message, `From` is our number.
-    let connection = match authenticate("status", &state, &uri, &headers, &params, "From").await {
+    let connection = match authenticate(
+        "status",
+        Lookup::Database,
+        &state,
+        &uri,
+        &headers,
+        &params,
+        "From",
+    )
+    .await
+    {
         Ok(connection) => connection,
         Err(response) => return response,
     };

@@ -99,6 +99,24 @@ async fn commit_batches(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiv
                     let _ = pending.done.send(Ok(outcome));
                 }
             }
+            // One text the database refuses must not fail the others: each is stored alone.
+            Err(error) if batch.len() > 1 => {
+                tracing::warn!(tags.channel = "channels/sms", %error, texts = batch.len(), "a batch of inbound messages failed; storing them one by one");
+                for pending in batch.drain(..) {
+                    let alone = [Incoming {
+                        connection: &pending.connection,
+                        inbound: &pending.inbound,
+                    }];
+                    let outcome = record_inbound_batch(&db, &alone)
+                        .await
+                        .map(|mut outcomes| outcomes.remove(0))
+                        .map_err(|error| {
+                            tracing::error!(tags.channel = "channels/sms", %error, "could not store an inbound message");
+                            IntakeError::Database(error.to_string())
+                        });
+                    let _ = pending.done.send(outcome);
+                }
+            }
             Err(error) => {
                 tracing::error!(tags.channel = "channels/sms", %error, texts = batch.len(), "could not store a batch of inbound messages");
                 let error = IntakeError::Database(error.to_string());

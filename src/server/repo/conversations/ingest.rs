@@ -116,35 +116,11 @@ async fn record_once(
         .collect();
 
     let customers: Vec<&str> = distinct(batch.iter().map(|i| i.inbound.from.as_str()));
-    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
-    let mut contacts: HashMap<(String, String), Contact> = sms_contact::Entity::find()
-        .filter(sms_contact::Column::CustomerNumber.is_in(customers.clone()))
-        .filter(sms_contact::Column::BusinessNumber.is_in(business))
-        .all(&*txn)
-        .await?
-        .into_iter()
-        .map(|c| {
-            (
-                (c.business_number, c.customer_number),
-                Contact {
-                    id: c.id,
-                    workspace_id: c.workspace_id,
-                    is_new: false,
-                    changed: false,
-                    opted_out: c.opted_out,
-                    opted_out_at: c.opted_out_at,
-                    last_keyword: c.last_keyword,
-                    updated_at: c.updated_at,
-                },
-            )
-        })
-        .collect();
-
     let chatbots: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.chatbot_id));
     let mut read = conversation::Entity::find()
         .filter(conversation::Column::Channel.eq(SMS))
         .filter(conversation::Column::ChatbotId.is_in(chatbots))
-        .filter(conversation::Column::CustomerAddress.is_in(customers));
+        .filter(conversation::Column::CustomerAddress.is_in(customers.clone()));
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         // Locked as read, in id order: a teammate's concurrent change (take over, resolve) waits
         // for this batch or is seen by it, and two batches never wait for each other in a circle.
@@ -169,6 +145,31 @@ async fn record_once(
                     clear_assignee: false,
                     touched: None,
                     row: None,
+                },
+            )
+        })
+        .collect();
+
+    // Read after the conversations are locked, so a concurrent STOP is seen.
+    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
+    let mut contacts: HashMap<(String, String), Contact> = sms_contact::Entity::find()
+        .filter(sms_contact::Column::CustomerNumber.is_in(customers))
+        .filter(sms_contact::Column::BusinessNumber.is_in(business))
+        .all(&*txn)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                (c.business_number, c.customer_number),
+                Contact {
+                    id: c.id,
+                    workspace_id: c.workspace_id,
+                    is_new: false,
+                    changed: false,
+                    opted_out: c.opted_out,
+                    opted_out_at: c.opted_out_at,
+                    last_keyword: c.last_keyword,
+                    updated_at: c.updated_at,
                 },
             )
         })
@@ -399,6 +400,12 @@ async fn write_contacts(
         }
     }
     if !inserts.is_empty() {
+        // In key order, so two batches adding the same new customers never wait for each other in
+        // a circle (PostgreSQL).
+        inserts.sort_by(|a, b| {
+            (a.business_number.as_ref(), a.customer_number.as_ref())
+                .cmp(&(b.business_number.as_ref(), b.customer_number.as_ref()))
+        });
         sms_contact::Entity::insert_many(inserts)
             .exec_without_returning(&**txn)
             .await?;
@@ -438,6 +445,11 @@ async fn write_threads(
     }
     touch_many(txn, updates).await?;
     if !inserts.is_empty() {
+        // In key order, like the contacts.
+        inserts.sort_by(|a, b| {
+            (a.chatbot_id.as_ref(), a.customer_address.as_ref())
+                .cmp(&(b.chatbot_id.as_ref(), b.customer_address.as_ref()))
+        });
         conversation::Entity::insert_many(inserts)
             .exec_without_returning(&**txn)
             .await?;
@@ -466,11 +478,11 @@ async fn touch_many(
     };
     let mut rows = Vec::with_capacity(threads.len());
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(threads.len() * 5);
-    for (i, mut thread) in threads.into_iter().enumerate() {
+    for mut thread in threads {
         let Some(touch) = thread.touched.take() else {
             continue;
         };
-        let n = i * 5;
+        let n = rows.len() * 5;
         rows.push(format!(
             "({}, {}, {}, {}, {})",
             typed(n + 1, "uuid"),
