@@ -19,5 +19,16 @@ pub mod server_fns;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Pages are lazy routes whose wasm chunks load on demand, so hydration is asynchronous. The mark
+    // on <body> tells tests (and curious people) that it is done, the route's page included; an
+    // effect in `App` would run before the page's chunk had hydrated.
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        let _ = body.set_attribute("data-hydrated", "");
+    });
 }
