@@ -257,7 +257,8 @@ async fn texts_arriving_together_are_each_answered_once_in_order(backend: Backen
 }
 
 /// This instance has the connection in memory; another instance (here: the database itself) removes
-/// it, or changes it: the next webhook is refused, or checked against the row as it is now.
+/// it, or changes it: the next webhook is refused, or checked against the row as it is now, and a
+/// status callback for the removed connection is refused.
 async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend: Backend) {
     let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
     assert_eq!(sms.text("First").await, StatusCode::OK);
@@ -274,6 +275,37 @@ async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend
 
     sms.app.db_execute("DELETE FROM twilio_connections").await;
     assert_eq!(sms.text("After a disconnect").await, StatusCode::NOT_FOUND);
+    // A status callback signed with the token of the connection that is gone finds nothing either.
+    let url = sms.app.url("/api/webhooks/twilio/status");
+    let params: Vec<(String, String)> = [
+        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "21610"),
+        ("AccountSid", sms.demo.account_sid.as_str()),
+        ("From", sms.demo.sms_number.as_str()),
+        ("To", "+358501111111"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let status = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "X-Twilio-Signature",
+            signature::sign(sms.demo.auth_token.expose(), &url, &params),
+        )
+        .form(&params)
+        .send()
+        .await
+        .expect("status callback");
+    assert_eq!(status.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE opted_out = true")
+            .await,
+        0,
+        "no opt-out written for a connection that is gone"
+    );
     assert_eq!(
         sms.app
             .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
