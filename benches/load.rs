@@ -99,23 +99,28 @@ fn wrk(url: &str, script: &str, args: &[String], connections: &str) -> Wrk {
     }
 }
 
+/// The form of an inbound text from `from` to [`NUMBER`], as Twilio posts it.
+fn inbound(sid: &str, from: &str) -> Vec<(String, String)> {
+    [
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT),
+        ("From", from),
+        ("To", NUMBER),
+        ("Body", BODY),
+        ("NumMedia", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
 /// Writes `count` distinct signed inbound-SMS requests for `url`, one `signature\tbody` per line.
 fn signed_requests(url: &str, count: usize, path: &Path, salt: u64) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("requests file"));
     for i in 0..count {
         let sid = format!("SM{:016x}{:016x}", salt, i);
         let from = format!("+35850{:07}", i % 5_000);
-        let params: Vec<(String, String)> = [
-            ("MessageSid", sid.as_str()),
-            ("AccountSid", ACCOUNT),
-            ("From", from.as_str()),
-            ("To", NUMBER),
-            ("Body", BODY),
-            ("NumMedia", "0"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+        let params = inbound(&sid, &from);
         let signature = signature::sign(TOKEN, url, &params);
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&params)
@@ -457,17 +462,7 @@ async fn round_trips(
             let mut latencies = Vec::with_capacity(rounds);
             for r in 0..rounds {
                 let sid = format!("SM{salt:08x}{c:012x}{r:012x}");
-                let params: Vec<(String, String)> = [
-                    ("MessageSid", sid.as_str()),
-                    ("AccountSid", ACCOUNT),
-                    ("From", from.as_str()),
-                    ("To", NUMBER),
-                    ("Body", BODY),
-                    ("NumMedia", "0"),
-                ]
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
+                let params = inbound(&sid, &from);
                 let (tell, arrived) = oneshot::channel();
                 doubles
                     .waiting

@@ -171,20 +171,50 @@ pub async fn add_event(
 ) -> Result<message::Model, DbErr> {
     write_message(
         db,
-        NewMessage {
-            workspace_id,
-            conversation_id,
-            direction: "event",
-            author: if user_id.is_some() { "human" } else { "system" },
-            author_user_id: user_id,
-            body: text,
-            twilio_sid: None,
-            status: "recorded",
-            attachments_dropped: 0,
-            in_reply_to: None,
-        },
+        event_message(workspace_id, conversation_id, user_id, text),
     )
     .await
+}
+
+/// The message of a note in a thread (see [`add_event`]).
+fn event_message(
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    user_id: Option<Uuid>,
+    text: &str,
+) -> NewMessage<'_> {
+    NewMessage {
+        workspace_id,
+        conversation_id,
+        direction: "event",
+        author: if user_id.is_some() { "human" } else { "system" },
+        author_user_id: user_id,
+        body: text,
+        twilio_sid: None,
+        status: "recorded",
+        attachments_dropped: 0,
+        in_reply_to: None,
+    }
+}
+
+/// The one-time notice to a customer handed to a person, answering their message `inbound_id`.
+fn person_coming(
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    inbound_id: Uuid,
+) -> NewMessage<'static> {
+    NewMessage {
+        workspace_id,
+        conversation_id,
+        direction: "outbound",
+        author: "system",
+        author_user_id: None,
+        body: PERSON_COMING,
+        twilio_sid: None,
+        status: "pending",
+        attachments_dropped: 0,
+        in_reply_to: Some(inbound_id),
+    }
 }
 
 async fn queue_job(
@@ -461,18 +491,11 @@ async fn queue_answer(
             .await?;
             let notice = write_message(
                 txn,
-                NewMessage {
-                    workspace_id: arrival.workspace_id,
-                    conversation_id: arrival.conversation_id,
-                    direction: "outbound",
-                    author: "system",
-                    author_user_id: None,
-                    body: PERSON_COMING,
-                    twilio_sid: None,
-                    status: "pending",
-                    attachments_dropped: 0,
-                    in_reply_to: Some(arrival.message_id),
-                },
+                person_coming(
+                    arrival.workspace_id,
+                    arrival.conversation_id,
+                    arrival.message_id,
+                ),
             )
             .await?;
             queue_job(txn, JOB_SEND, arrival.conversation_id, notice.id).await?;
@@ -671,18 +694,7 @@ pub async fn escalate_by_bot(
     add_event(&*txn, conversation.workspace_id, conversation.id, None, why).await?;
     let notice = write_message(
         &*txn,
-        NewMessage {
-            workspace_id: conversation.workspace_id,
-            conversation_id: conversation.id,
-            direction: "outbound",
-            author: "system",
-            author_user_id: None,
-            body: PERSON_COMING,
-            twilio_sid: None,
-            status: "pending",
-            attachments_dropped: 0,
-            in_reply_to: Some(inbound_id),
-        },
+        person_coming(conversation.workspace_id, conversation.id, inbound_id),
     )
     .await?;
     queue_job(&*txn, JOB_SEND, conversation.id, notice.id).await?;

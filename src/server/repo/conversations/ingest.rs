@@ -4,7 +4,7 @@
 //! commit, so a 200 still means its message and reply job are stored.
 use super::{
     Arrival, CUSTOMER_ASKED_FOR_A_PERSON, Due, InboundOutcome, JOB_REPLY, JOB_SEND, NewMessage,
-    Opening, PERSON_COMING, SMS, Touch, conversation_row, job_row, message_row,
+    Opening, SMS, Touch, conversation_row, event_message, job_row, message_row, person_coming,
 };
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::server::entities::{conversation, message, sms_contact, twilio_connection};
@@ -278,33 +278,16 @@ async fn record_once(
                 arrival.queued()
             }
             Due::PersonNotice => {
-                let event = NewMessage {
-                    workspace_id: connection.workspace_id,
-                    conversation_id: thread.id,
-                    direction: "event",
-                    author: "system",
-                    author_user_id: None,
-                    body: CUSTOMER_ASKED_FOR_A_PERSON,
-                    twilio_sid: None,
-                    status: "recorded",
-                    attachments_dropped: 0,
-                    in_reply_to: None,
-                };
+                let event = event_message(
+                    connection.workspace_id,
+                    thread.id,
+                    None,
+                    CUSTOMER_ASKED_FOR_A_PERSON,
+                );
                 let event_at = next_instant();
                 thread.touch(Touch::of(&event, event_at));
                 messages.push(message_row(event, event_at));
-                let notice = NewMessage {
-                    workspace_id: connection.workspace_id,
-                    conversation_id: thread.id,
-                    direction: "outbound",
-                    author: "system",
-                    author_user_id: None,
-                    body: PERSON_COMING,
-                    twilio_sid: None,
-                    status: "pending",
-                    attachments_dropped: 0,
-                    in_reply_to: Some(message_id),
-                };
+                let notice = person_coming(connection.workspace_id, thread.id, message_id);
                 let notice_at = next_instant();
                 thread.touch(Touch::of(&notice, notice_at));
                 let row = message_row(notice, notice_at);
