@@ -16,7 +16,6 @@ use viesti::server::repo::conversations::{
     InboundOutcome, Incoming, PERSON_COMING, Stored, record_inbound_batch,
 };
 use viesti::server::repo::sms;
-use viesti::server::twilio::emulator::Direction;
 use viesti::server::twilio::signature;
 use viesti::server::webhooks::inbound::InboundSms;
 
@@ -32,17 +31,6 @@ fn text(connection: &sms::SmsConnection, sid: u32, from: &str, body: &str) -> In
         body: body.to_owned(),
         media_count: 0,
     }
-}
-
-/// Every text the app sent through the emulator's Messages API.
-fn outbound(
-    sms: &crate::sms_pipeline::Sms,
-) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
-    sms.emulator
-        .messages()
-        .into_iter()
-        .filter(|m| m.direction == Direction::OutboundApi)
-        .collect()
 }
 
 fn kind(stored: &Stored) -> &'static str {
@@ -232,13 +220,7 @@ async fn texts_arriving_together_are_each_answered_once_in_order(backend: Backen
             .await,
         72
     );
-    let outbound = || {
-        sms.emulator
-            .messages()
-            .into_iter()
-            .filter(|m| m.direction == Direction::OutboundApi)
-            .collect::<Vec<_>>()
-    };
+    let outbound = || sms.all_replies();
     eventually("72 replies", || async { outbound().len() >= 72 }).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(outbound().len(), 72, "one reply per text, none twice");
@@ -326,26 +308,7 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
         .clone()
         .expect("emulator")
         .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let doomed_base = format!("http://127.0.0.1:{port}");
-    let mut doomed = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &sms.app.database_url)
-        .env("VIESTI_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
-        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
-        .env("PUBLIC_BASE_URL", &doomed_base)
-        .env("VIESTI_WORKERS", "0")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("server process");
+    let (mut doomed, doomed_base) = sms.serve_process(&[("VIESTI_WORKERS", "0")]);
     let client = reqwest::Client::new();
     eventually("the server process up", || async {
         client
@@ -454,16 +417,16 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     )
     .await;
     let started = std::time::Instant::now();
-    while outbound(&sms).len() < TEXTS {
+    while sms.all_replies().len() < TEXTS {
         assert!(
             started.elapsed() < Duration::from_secs(90),
             "{} of {TEXTS} answered",
-            outbound(&sms).len()
+            sms.all_replies().len()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut bodies: Vec<String> = outbound(&sms).into_iter().map(|m| m.body).collect();
+    let mut bodies: Vec<String> = sms.all_replies().into_iter().map(|m| m.body).collect();
     bodies.sort();
     let mut expected: Vec<String> = (0..TEXTS).map(|i| format!("Echo: Question {i}")).collect();
     expected.sort();
@@ -485,11 +448,11 @@ async fn one_worker_answers_many_conversations_at_once(backend: Backend) {
             .expect("sent");
         assert_eq!(status, StatusCode::OK);
     }
-    while outbound(&sms).len() < 8 {
+    while sms.all_replies().len() < 8 {
         assert!(
             started.elapsed() < Duration::from_secs(15),
             "{} of 8 replies after {:?}: replies ran one at a time",
-            outbound(&sms).len(),
+            sms.all_replies().len(),
             started.elapsed()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -139,6 +139,41 @@ impl Sms {
             .collect()
     }
 
+    /// Every text the app sent through the emulator's Messages API, to any customer.
+    pub fn all_replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+        self.emulator
+            .messages()
+            .into_iter()
+            .filter(|m| m.direction == Direction::OutboundApi)
+            .collect()
+    }
+
+    /// Another instance of the app as a separate `viesti serve` process on this database, with
+    /// `extra` environment values; returns it and its address.
+    pub fn serve_process(&self, extra: &[(&str, &str)]) -> (std::process::Child, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &self.app.database_url)
+            .env("VIESTI_ENCRYPTION_KEY", crate::helpers::TEST_ENCRYPTION_KEY)
+            .env("VIESTI_DATA_DIR", self.app.data_dir.path())
+            .env("PUBLIC_BASE_URL", &base)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .envs(extra.iter().copied())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("a viesti serve process");
+        (process, base)
+    }
+
     /// `X-Twilio-Signature` for a request to `url`, as Twilio signs it with the demo account's token.
     fn sign(&self, url: &str, params: &[(String, String)]) -> String {
         signature::sign(self.demo.auth_token.expose(), url, params)
@@ -723,13 +758,7 @@ async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: B
             assert_eq!(status, StatusCode::OK);
         }
     }
-    let outbound = || {
-        sms.emulator
-            .messages()
-            .into_iter()
-            .filter(|m| m.direction == Direction::OutboundApi)
-            .collect::<Vec<_>>()
-    };
+    let outbound = || sms.all_replies();
     eventually("18 replies", || async { outbound().len() >= 18 }).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(outbound().len(), 18, "one reply per text, none twice");
@@ -768,26 +797,11 @@ async fn a_text_held_by_a_slow_worker_process(
         .clone()
         .expect("emulator")
         .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_viesti"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &sms.app.database_url)
-        .env("VIESTI_ENCRYPTION_KEY", crate::helpers::TEST_ENCRYPTION_KEY)
-        .env("VIESTI_DATA_DIR", sms.app.data_dir.path())
-        .env("TWILIO_API_BASE", &base)
-        .env("MODEL_API_BASE", &sms.model_url)
-        .env("VIESTI_WORKERS", "1")
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("worker process");
+    let (worker, _) = sms.serve_process(&[
+        ("TWILIO_API_BASE", base.as_str()),
+        ("MODEL_API_BASE", sms.model_url.as_str()),
+        ("VIESTI_WORKERS", "1"),
+    ]);
 
     assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
     eventually("the worker process asking the model", || async {
