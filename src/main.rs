@@ -8,6 +8,10 @@ use viesti::server::config::Config;
 use viesti::server::startup::{Application, connect_database, connect_url, shutdown_signal};
 use viesti::server::{operator, telemetry};
 
+/// mimalloc: glibc's malloc took a sixth of the server's CPU on the webhook path under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

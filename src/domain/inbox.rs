@@ -218,30 +218,45 @@ const ASK_WHOM: &[&str] = &[
 /// Whether a customer's message asks to talk to a person rather than the bot ("human", "agent",
 /// "talk to someone", "can I speak with a real person?"). Case, punctuation and spacing are ignored.
 pub fn wants_a_person(body: &str) -> bool {
-    let words: Vec<String> = body
-        .to_lowercase()
+    // The message's words, lowercased, joined by single spaces and padded with one on each side.
+    let lower = body.to_lowercase();
+    let mut padded = String::with_capacity(lower.len() + 2);
+    padded.push(' ');
+    let mut words = 0;
+    for word in lower
         .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if words.is_empty() || words.len() > 40 {
+    {
+        words += 1;
+        if words > 40 {
+            return false;
+        }
+        padded.push_str(word);
+        padded.push(' ');
+    }
+    if words == 0 {
         return false;
     }
-    let text = words.join(" ");
-    if ASK_WORDS.contains(&text.as_str()) {
-        return true;
-    }
-    let padded = format!(" {text} ");
-    ASK_VERBS.iter().any(|verb| {
-        ASK_WHOM
+    let text = &padded[1..padded.len() - 1];
+    ASK_WORDS.contains(&text)
+        || ASK_PHRASES
             .iter()
-            .any(|whom| padded.contains(&format!(" {verb} {whom} ")))
-    }) || WANT_VERBS.iter().any(|verb| {
-        WANT_WHOM
-            .iter()
-            .any(|whom| padded.contains(&format!(" {verb} {whom} ")))
-    }) || padded.contains(" ihmisen kanssa ")
+            .any(|phrase| padded.contains(phrase.as_str()))
 }
+
+/// Every " verb whom " phrase that asks for a person, built once (this runs on every inbound text).
+static ASK_PHRASES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let pairs = |verbs: &[&str], whom: &[&str]| {
+        verbs
+            .iter()
+            .flat_map(|verb| whom.iter().map(move |whom| format!(" {verb} {whom} ")))
+            .collect::<Vec<_>>()
+    };
+    let mut phrases = pairs(ASK_VERBS, ASK_WHOM);
+    phrases.extend(pairs(WANT_VERBS, WANT_WHOM));
+    phrases.push(" ihmisen kanssa ".to_owned());
+    phrases
+});
 
 /// A reply a teammate writes: not blank, at most Twilio's 1,600 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
