@@ -280,6 +280,7 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 /// Puts a job this worker was running back in the queue, due now; the interrupted try does not
 /// count against its attempts.
 async fn release(state: &AppState, id: Uuid) {
+    let gate = crate::server::repo::write_gate(&state.db).await;
     let released = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value("queued"))
         .col_expr(
@@ -293,6 +294,7 @@ async fn release(state: &AppState, id: Uuid) {
         .filter(job::Column::State.eq("running"))
         .exec(&state.db)
         .await;
+    drop(gate);
     match released {
         Ok(_) => tracing::info!(job_id = %id, "stopping: the job in hand went back to the queue"),
         Err(error) => {
@@ -306,12 +308,14 @@ async fn keep_lease(state: &AppState, id: Uuid) -> std::convert::Infallible {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let gate = crate::server::repo::write_gate(&state.db).await;
         let renewed = job::Entity::update_many()
             .col_expr(job::Column::LeaseUntil, Expr::value(until))
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::State.eq("running"))
             .exec(&state.db)
             .await;
+        drop(gate);
         match renewed {
             Ok(done) if done.rows_affected == 1 => {}
             Ok(_) => tracing::warn!(job_id = %id, "a running job's lease could not be renewed"),
@@ -395,6 +399,7 @@ async fn finish(
     if let Some(run_at) = run_at {
         update.run_at = Set(run_at);
     }
+    let _gate = crate::server::repo::write_gate(&state.db).await;
     update.update(&state.db).await.map(|_| ())
 }
 
@@ -488,8 +493,10 @@ async fn answer_inbound(
         }
         Channel::Web => None,
     };
-    let reply = match reply {
-        Some(reply) => reply,
+    // A reply recorded by an earlier try goes through the checks again (it may have been sent);
+    // a new one is recorded and claimed for sending in one transaction.
+    let (reply, claimed) = match reply {
+        Some(reply) => (reply, false),
         None => {
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
@@ -529,7 +536,11 @@ async fn answer_inbound(
             )
             .await
             {
-                Ok(reply) => reply,
+                Ok((reply, true)) => (reply, true),
+                Ok((reply, false)) => {
+                    cancel_for_take_over(state, conversation, reply.id).await?;
+                    return Ok("a person took over; the bot's reply was not sent");
+                }
                 // Another worker recorded this reply first (unique in_reply_to): look at it next try.
                 Err(error) if crate::server::repo::is_unique_violation(&error) => {
                     return Err(Setback::Retry(
@@ -540,9 +551,14 @@ async fn answer_inbound(
             }
         }
     };
-    match route {
-        Some(route) => deliver(state, conversation, &route, &reply, true).await,
-        None => deliver_to_visitor(state, conversation, &reply, true).await,
+    match (route, claimed) {
+        (Some(route), true) => send_now(state, conversation, &route, &reply).await,
+        (Some(route), false) => deliver(state, conversation, &route, &reply, true).await,
+        (None, true) => {
+            conversations::record_delivered(db, reply.id).await?;
+            Ok("delivered to the visitor")
+        }
+        (None, false) => deliver_to_visitor(state, conversation, &reply, true).await,
     }
 }
 
@@ -660,6 +676,18 @@ async fn deliver(
         return Ok("already handled");
     }
 
+    send_now(state, conversation, route, reply).await
+}
+
+/// Sends an outbound message this job has just claimed for sending (see
+/// [`conversations::claim_send`]) through Twilio, and records what Twilio said.
+async fn send_now(
+    state: &AppState,
+    conversation: &conversation::Model,
+    route: &Route,
+    reply: &message::Model,
+) -> Result<&'static str, Setback> {
+    let db = &state.db;
     let callback = state.config.public_url(STATUS_PATH);
     let started = std::time::Instant::now();
     let sent = state

@@ -616,6 +616,7 @@ pub async fn apply_status(
         if status_rank(status) <= status_rank(&found.status) {
             return Ok(Some(found));
         }
+        let gate = super::write_gate(db).await;
         let written = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value(status))
             .col_expr(
@@ -629,6 +630,7 @@ pub async fn apply_status(
             .exec(db)
             .await?
             .rows_affected;
+        drop(gate);
         if written == 1 {
             return Ok(Some(found));
         }
@@ -638,16 +640,18 @@ pub async fn apply_status(
     Ok(last)
 }
 
-/// A bot reply to `inbound_id`, stored before it is sent so a crash cannot lose or repeat it. A
-/// unique violation means another worker recorded it first.
+/// A bot reply to `inbound_id`, stored before it is sent so a crash cannot lose or repeat it, and in
+/// the same transaction claimed for sending (see [`claim_send`]) when the bot still has the
+/// conversation. Returns the reply (`sending` when claimed, `pending` when a person took over
+/// first) and whether it was claimed. A unique violation means another worker recorded it first.
 pub async fn record_reply(
     db: &DatabaseConnection,
     conversation: &conversation::Model,
     inbound_id: Uuid,
     body: &str,
-) -> Result<message::Model, DbErr> {
+) -> Result<(message::Model, bool), DbErr> {
     let txn = begin_write(db).await?;
-    let reply = write_message(
+    let mut reply = write_message(
         &*txn,
         NewMessage {
             workspace_id: conversation.workspace_id,
@@ -663,8 +667,14 @@ pub async fn record_reply(
         },
     )
     .await?;
+    let at = now();
+    let claimed = try_claim_send(&*txn, reply.id, true, at).await?;
     txn.commit().await?;
-    Ok(reply)
+    if claimed {
+        reply.status = "sending".to_owned();
+        reply.updated_at = at;
+    }
+    Ok((reply, claimed))
 }
 
 /// The bot steps aside from a conversation it was answering: it goes to "needs a person", the
@@ -740,6 +750,16 @@ pub async fn claim_send(
     message_id: Uuid,
     automatic: bool,
 ) -> Result<bool, DbErr> {
+    let _gate = super::write_gate(db).await;
+    try_claim_send(db, message_id, automatic, now()).await
+}
+
+async fn try_claim_send(
+    db: &impl ConnectionTrait,
+    message_id: Uuid,
+    automatic: bool,
+    at: chrono::DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let backend = db.get_database_backend();
     let p = super::Placeholders::new(backend);
     let mut sql = format!(
@@ -754,12 +774,11 @@ pub async fn claim_send(
                AND c.status IN ('needs_human', 'human'))",
         );
     }
-    let _gate = super::write_gate(db).await;
     let result = db
         .execute_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [now().into(), message_id.into()],
+            [at.into(), message_id.into()],
         ))
         .await?;
     Ok(result.rows_affected() == 1)
@@ -772,6 +791,7 @@ pub async fn record_sent(
     sid: &str,
     status: &str,
 ) -> Result<(), DbErr> {
+    let _gate = super::write_gate(db).await;
     message::ActiveModel {
         id: Unchanged(message_id),
         twilio_sid: Set(Some(sid.to_owned())),
@@ -792,6 +812,7 @@ pub async fn record_unsent(
     status: &str,
     error_code: Option<i32>,
 ) -> Result<(), DbErr> {
+    let _gate = super::write_gate(db).await;
     message::ActiveModel {
         id: Unchanged(message_id),
         status: Set(status.to_owned()),
@@ -807,6 +828,7 @@ pub async fn record_unsent(
 /// A widget message reached the visitor's conversation: it is delivered the moment it is stored
 /// for them to read.
 pub async fn record_delivered(db: &DatabaseConnection, message_id: Uuid) -> Result<(), DbErr> {
+    let _gate = super::write_gate(db).await;
     message::ActiveModel {
         id: Unchanged(message_id),
         status: Set("delivered".to_owned()),
