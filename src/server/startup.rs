@@ -59,10 +59,11 @@ pub async fn connect_url(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// The connection the intake stores inbound texts with. On SQLite it is a connection of its own
-/// with a larger page cache: as the only connection that writes texts, its cache stays warm (a
-/// pooled connection finds its cache stale after every other connection's write, and reads the
-/// pages again). PostgreSQL shares the pool.
+/// The connections the intake stores inbound texts with, its own so that no web request waits on
+/// the intake's thread (see `Intake::start`). On SQLite, one connection with a larger page cache:
+/// as the only connection that writes texts, its cache stays warm (a pooled connection finds its
+/// cache stale after every other connection's write, and reads the pages again). On PostgreSQL,
+/// one per committer.
 async fn intake_connection(
     url: &str,
     db: &DatabaseConnection,
@@ -71,10 +72,16 @@ async fn intake_connection(
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     if url.starts_with("sqlite:") && !in_memory {
         open(url, 1, Some(INTAKE_CACHE_KIB)).await
+    } else if url.starts_with("postgres") {
+        open(url, 4, None).await
     } else {
         Ok(db.clone())
     }
 }
+
+/// Prepared statements kept per connection. A batch's multi-row statements have one shape per
+/// batch size, so sqlx's default of 100 was re-preparing them over and over.
+const STATEMENT_CACHE: usize = 1_024;
 
 /// The intake's SQLite page cache.
 const INTAKE_CACHE_KIB: u32 = 32 * 1024;
@@ -97,13 +104,15 @@ async fn open(
             let sqlite = sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                .statement_cache_capacity(STATEMENT_CACHE);
             match cache_kib {
                 // A negative cache_size is in KiB.
                 Some(kib) => sqlite.pragma("cache_size", format!("-{kib}")),
                 None => sqlite,
             }
-        });
+        })
+        .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     Database::connect(options)
         .await
         .context("could not connect to the database (DATABASE_URL)")
