@@ -14,7 +14,7 @@ use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Unchanged,
+    EntityTrait, QueryFilter, QuerySelect, Set, Statement, Unchanged,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -116,20 +116,23 @@ async fn record_once(
         .collect();
 
     let customers: Vec<&str> = distinct(batch.iter().map(|i| i.inbound.from.as_str()));
-    let chatbots: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.chatbot_id));
-    let mut read = conversation::Entity::find()
-        .filter(conversation::Column::Channel.eq(SMS))
-        .filter(conversation::Column::ChatbotId.is_in(chatbots))
-        .filter(conversation::Column::CustomerAddress.is_in(customers.clone()));
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        // Locked as read, in id order: a teammate's concurrent change (take over, resolve) waits
-        // for this batch or is seen by it, and two batches never wait for each other in a circle.
-        // (SQLite has one writer at a time.)
-        read = read.order_by_asc(conversation::Column::Id).lock_exclusive();
-    }
-    let mut threads: HashMap<(Uuid, String), Thread> = read
-        .all(&*txn)
-        .await?
+    let found: Vec<conversation::Model> = if txn.get_database_backend() == DatabaseBackend::Postgres
+    {
+        conversation::Entity::find()
+            .from_raw_sql(locked_conversations(batch))
+            .all(&*txn)
+            .await?
+    } else {
+        // SQLite has one writer at a time; its planner walks the unique index for each pair.
+        let chatbots: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.chatbot_id));
+        conversation::Entity::find()
+            .filter(conversation::Column::Channel.eq(SMS))
+            .filter(conversation::Column::ChatbotId.is_in(chatbots))
+            .filter(conversation::Column::CustomerAddress.is_in(customers.clone()))
+            .all(&*txn)
+            .await?
+    };
+    let mut threads: HashMap<(Uuid, String), Thread> = found
         .into_iter()
         .map(|c| {
             let status = c
@@ -499,6 +502,32 @@ async fn touch_many(
     txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await
         .map(|_| ())
+}
+
+/// PostgreSQL: the batch's conversations, locked as read so that a teammate's concurrent change
+/// (take over, resolve) waits for this batch or is seen by it. Each (chatbot, customer) pair is
+/// looked up through the unique index, whatever the table's statistics say (with statistics from
+/// when the table was small, `customer_address IN (…)` became a filter over every conversation of
+/// the chatbot), and locked in key order, so two batches never wait for each other in a circle.
+fn locked_conversations(batch: &[Incoming<'_>]) -> Statement {
+    let mut keys: Vec<(Uuid, &str)> = batch
+        .iter()
+        .map(|i| (i.connection.chatbot_id, i.inbound.from.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let keys: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|(chatbot_id, address)| serde_json::json!({"chatbot_id": chatbot_id, "address": address}))
+        .collect();
+    Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT c.* FROM jsonb_to_recordset($1::jsonb) AS k(chatbot_id uuid, address varchar) \
+         CROSS JOIN LATERAL (SELECT * FROM conversations \
+           WHERE chatbot_id = k.chatbot_id AND channel = $2 AND customer_address = k.address \
+           FOR UPDATE) AS c",
+        [serde_json::Value::Array(keys).into(), SMS.into()],
+    )
 }
 
 /// The distinct values, in first-seen order.
