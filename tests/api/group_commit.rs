@@ -185,6 +185,154 @@ async fn a_batch_stores_each_text_as_it_would_be_stored_alone(backend: Backend) 
     );
 }
 
+/// What the database says about the customers' conversations, without ids or times: each
+/// conversation's status, assignment and preview, each contact's opt-out and keyword, every message
+/// in thread order and every queued job, in order.
+async fn snapshot(app: &crate::helpers::TestApp) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let queries = [
+        "SELECT 'conversation ' || customer_address || ' ' || status || ' ' || \
+           CASE WHEN assignee_id IS NULL THEN 'unassigned' ELSE 'assigned' END || ' ' || \
+           COALESCE(last_message_preview, '') AS line \
+         FROM conversations ORDER BY customer_address",
+        "SELECT 'contact ' || customer_number || ' ' || \
+           CASE WHEN opted_out THEN 'out' ELSE 'in' END || ' ' || COALESCE(last_keyword, '') AS line \
+         FROM sms_contacts ORDER BY customer_number",
+        "SELECT 'message ' || c.customer_address || ' ' || m.direction || ' ' || m.author || ' ' || \
+           m.status || ' ' || m.body AS line \
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         ORDER BY c.customer_address, m.created_at",
+        "SELECT 'job ' || c.customer_address || ' ' || j.kind || ' ' || j.state || ' ' || m.body AS line \
+         FROM jobs j JOIN conversations c ON c.id = j.conversation_id \
+           JOIN messages m ON m.id = j.message_id \
+         ORDER BY c.customer_address, j.created_at",
+    ];
+    let mut lines = Vec::new();
+    for sql in queries {
+        let backend = app.db.get_database_backend();
+        for row in app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .expect("query")
+        {
+            lines.push(row.try_get::<String>("", "line").expect("line"));
+        }
+    }
+    lines
+}
+
+/// The same texts stored as one batch and one at a time leave the same conversations, contacts,
+/// threads and jobs behind, starting from conversations in every state a batch meets: resolved and
+/// assigned (a new text reopens it for the bot), held by a teammate, and a customer who opted out.
+async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend) {
+    const CARL: &str = "+358503333333";
+    const DANA: &str = "+358504444444";
+    const EVE: &str = "+358505555555";
+    let mut snapshots = Vec::new();
+    for one_at_a_time in [false, true] {
+        let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+        let app = &sms.app;
+        let key = EncryptionKey::from_base64(TEST_ENCRYPTION_KEY).expect("key");
+        let connection =
+            sms::find_by_number(&app.db, &Keyring::new(&key, &[]), &sms.demo.sms_number)
+                .await
+                .expect("read")
+                .expect("connected");
+        let before = [
+            text(&connection, 1, CARL, "My order is late"),
+            text(&connection, 2, DANA, "STOP"),
+            text(&connection, 3, EVE, "Where is my parcel?"),
+        ];
+        let batch: Vec<Incoming<'_>> = before
+            .iter()
+            .map(|inbound| Incoming {
+                connection: &connection,
+                inbound,
+            })
+            .collect();
+        record_inbound_batch(&app.db, &batch).await.expect("stored");
+        // Jobs of the first texts are done; Carl's conversation is resolved by a teammate who kept
+        // it assigned, Eve's is held by a teammate.
+        app.db_execute("UPDATE jobs SET state = 'done'").await;
+        let teammate = "(SELECT id FROM users LIMIT 1)";
+        app.db_execute(&format!(
+            "UPDATE conversations SET status = 'resolved', assignee_id = {teammate} \
+             WHERE customer_address = '{CARL}'"
+        ))
+        .await;
+        app.db_execute(&format!(
+            "UPDATE conversations SET status = 'human', assignee_id = {teammate} \
+             WHERE customer_address = '{EVE}'"
+        ))
+        .await;
+
+        let texts = [
+            text(&connection, 10, CARL, "Any news?"),
+            text(&connection, 11, DANA, "Hello"),
+            text(&connection, 12, EVE, "Hello?"),
+            text(&connection, 13, DANA, "start"),
+            text(&connection, 14, CARL, "talk to a human"),
+            text(&connection, 15, DANA, "Are you open today?"),
+            text(&connection, 16, EVE, "human"),
+            text(&connection, 17, CARL, "Anyone there?"),
+            text(&connection, 11, DANA, "Hello"),
+        ];
+        let incoming: Vec<Incoming<'_>> = texts
+            .iter()
+            .map(|inbound| Incoming {
+                connection: &connection,
+                inbound,
+            })
+            .collect();
+        let outcomes: Vec<&'static str> = if one_at_a_time {
+            let mut outcomes = Vec::new();
+            for one in &incoming {
+                let stored = record_inbound_batch(&app.db, std::slice::from_ref(one))
+                    .await
+                    .expect("stored");
+                outcomes.push(kind(&stored[0]));
+            }
+            outcomes
+        } else {
+            let stored = record_inbound_batch(&app.db, &incoming)
+                .await
+                .expect("stored");
+            stored.iter().map(kind).collect()
+        };
+        assert_eq!(
+            outcomes,
+            [
+                "queued",
+                "stored",
+                "stored",
+                "stored",
+                "escalated",
+                "queued",
+                "stored",
+                "stored",
+                "duplicate"
+            ],
+            "one at a time: {one_at_a_time}"
+        );
+        snapshots.push(snapshot(app).await);
+    }
+    let (batch, alone) = (&snapshots[0], &snapshots[1]);
+    assert_eq!(batch, alone);
+    // And what both leave is right: Carl's conversation reopened for the bot and unassigned, then
+    // handed to a person; Dana back in; Eve still with the teammate.
+    for line in [
+        format!("conversation {CARL} needs_human unassigned Anyone there?"),
+        format!("contact {DANA} in START"),
+        format!("conversation {EVE} human assigned human"),
+        format!("job {CARL} sms_reply queued Any news?"),
+        format!("job {CARL} sms_send queued {PERSON_COMING}"),
+        format!("job {DANA} sms_reply queued Are you open today?"),
+    ] {
+        assert!(batch.contains(&line), "{line} in {batch:#?}");
+    }
+}
+
 /// Many customers texting at once (each one's texts in turn): every text is acknowledged, stored and
 /// answered once, and each customer's replies come in the order of their questions.
 async fn texts_arriving_together_are_each_answered_once_in_order(backend: Backend) {
@@ -465,4 +613,5 @@ on_both_databases!(
     a_connection_changed_elsewhere_takes_effect_at_the_next_webhook,
     a_server_killed_during_group_commits_loses_no_acknowledged_text,
     one_worker_answers_many_conversations_at_once,
+    a_batch_leaves_what_the_same_texts_one_at_a_time_leave,
 );
