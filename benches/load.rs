@@ -524,6 +524,10 @@ async fn replies(postgres: bool, dir: &Path) -> [(Duration, Duration); 2] {
 /// The hydrate bundle as `scripts/bundle-size` reports it (the main wasm, each lazy route's chunks,
 /// the first load of the heaviest page against the budget).
 fn bundle() -> String {
+    if !repo_root().join("target/site/pkg").is_dir() {
+        return "no release build in target/site: run through scripts/bench, which builds it\n"
+            .into();
+    }
     Command::new(repo_root().join("scripts/bundle-size"))
         .current_dir(repo_root())
         .output()
@@ -555,6 +559,7 @@ async fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("benchmarking in {} ({cores} cores)…", dir.display());
 
+    drop_bench_databases().await;
     let reference = reference(&dir);
     if reference.is_none() {
         println!("(no Flask reference: run through scripts/bench, which installs it)");
@@ -665,6 +670,31 @@ async fn main() {
     std::fs::write(&file, &table).expect("write the table");
     println!("written to {}", file.display());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Drops the PostgreSQL databases earlier runs left (`viesti_bench_*`), so runs do not pile up.
+async fn drop_bench_databases() {
+    use sea_orm::ConnectionTrait;
+    let admin = std::env::var("VIESTI_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let Ok(db) = sea_orm::Database::connect(&admin).await else {
+        return;
+    };
+    let names = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'viesti\\_bench\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in names {
+        if let Ok(name) = row.try_get::<String>("", "datname") {
+            let _ = db
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                .await;
+        }
+    }
+    db.close().await.ok();
 }
 
 fn tempfile_dir() -> PathBuf {
