@@ -33,6 +33,20 @@ fn text(connection: &sms::SmsConnection, sid: u32, from: &str, body: &str) -> In
     }
 }
 
+/// Texts to one connection, as a batch holds them.
+fn arriving_on<'a>(
+    connection: &'a sms::SmsConnection,
+    texts: &'a [InboundSms],
+) -> Vec<Incoming<'a>> {
+    texts
+        .iter()
+        .map(|inbound| Incoming {
+            connection,
+            inbound,
+        })
+        .collect()
+}
+
 fn kind(stored: &Stored) -> &'static str {
     match stored {
         Stored::Done(InboundOutcome::Queued { .. }) => "queued",
@@ -244,13 +258,7 @@ async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend
             text(&connection, 2, DANA, "STOP"),
             text(&connection, 3, EVE, "Where is my parcel?"),
         ];
-        let batch: Vec<Incoming<'_>> = before
-            .iter()
-            .map(|inbound| Incoming {
-                connection: &connection,
-                inbound,
-            })
-            .collect();
+        let batch = arriving_on(&connection, &before);
         record_inbound_batch(&app.db, &batch).await.expect("stored");
         // Jobs of the first texts are done; Carl's conversation is resolved by a teammate who kept
         // it assigned, Eve's is held by a teammate.
@@ -278,13 +286,7 @@ async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend
             text(&connection, 17, CARL, "Anyone there?"),
             text(&connection, 11, DANA, "Hello"),
         ];
-        let incoming: Vec<Incoming<'_>> = texts
-            .iter()
-            .map(|inbound| Incoming {
-                connection: &connection,
-                inbound,
-            })
-            .collect();
+        let incoming = arriving_on(&connection, &texts);
         let outcomes: Vec<&'static str> = if one_at_a_time {
             let mut outcomes = Vec::new();
             for one in &incoming {
