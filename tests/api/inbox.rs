@@ -529,12 +529,10 @@ async fn a_reply_in_flight_when_a_person_takes_over_is_not_sent_and_the_thread_s
     let sms = connected(backend, &[]).await;
     *sms.model.delay.lock().expect("lock") = Duration::from_millis(1500);
     sms.text("Slow question").await;
-    // The worker has claimed the job and is waiting for the model.
-    eventually("the job claimed", || async {
-        sms.app
-            .count("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
-            .await
-            == 1
+    // The worker is waiting for the model. (A claimed job is not enough: a take-over that lands
+    // before the worker has read the conversation rightly keeps the bot from asking at all.)
+    eventually("the model asked", || async {
+        !sms.model.requests.lock().expect("lock").is_empty()
     })
     .await;
     let id = sms.only_conversation().await;
