@@ -2,6 +2,7 @@
 //! caller's workspace id and filters on it, so another workspace's ids simply are not found.
 pub mod accounts;
 pub mod chatbots;
+pub mod checkpoint;
 pub mod conversations;
 pub mod inbox;
 pub mod knowledge;
@@ -25,6 +26,12 @@ pub async fn write_gate(db: &DatabaseConnection) -> Option<tokio::sync::MutexGua
         DatabaseBackend::Sqlite => Some(SQLITE_WRITER.lock().await),
         _ => None,
     }
+}
+
+/// The SQLite write gate, for a thread outside the async runtime (the intake's); hold the guard for
+/// the whole write.
+pub fn sqlite_write_gate_blocking() -> tokio::sync::MutexGuard<'static, ()> {
+    SQLITE_WRITER.blocking_lock()
 }
 
 /// A transaction that will write, holding the SQLite write gate until it ends.

@@ -4,7 +4,9 @@ use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
+use crate::server::repo::checkpoint::{AUTOCHECKPOINT_PAGES, Checkpointer};
 use crate::server::sessions::DbSessionStore;
+use crate::server::sms::intake::Store;
 use crate::server::state::AppState;
 use crate::server::twilio::client::TwilioClient;
 use crate::server::twilio::emulator::Emulator;
@@ -52,30 +54,40 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
 /// Connects to a database by URL (`sqlite:` or `postgres:`) and applies pending migrations.
 pub async fn connect_url(url: &str) -> anyhow::Result<DatabaseConnection> {
     let sqlite = url.starts_with("sqlite:");
-    let db = open(url, if sqlite { 8 } else { 16 }, None).await?;
+    let db = open(url, if sqlite { 8 } else { 16 }).await?;
     Migrator::up(&db, None)
         .await
         .context("could not apply database migrations")?;
     Ok(db)
 }
 
-/// The connections the intake stores inbound texts with, its own so that no web request waits on
-/// the intake's thread (see `Intake::start`). On SQLite, one connection with a larger page cache:
-/// as the only connection that writes texts, its cache stays warm (a pooled connection finds its
-/// cache stale after every other connection's write, and reads the pages again). On PostgreSQL,
-/// one per committer.
-async fn intake_connection(
-    url: &str,
-    db: &DatabaseConnection,
-) -> anyhow::Result<DatabaseConnection> {
+/// The file of an SQLite database (`None` for PostgreSQL and an in-memory database).
+fn sqlite_file(url: &str, db: &DatabaseConnection) -> Option<std::path::PathBuf> {
     // An in-memory database exists once per connection: a second one would be empty.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    if url.starts_with("sqlite:") && !in_memory {
-        open(url, 1, Some(INTAKE_CACHE_KIB)).await
+    (url.starts_with("sqlite:") && !in_memory).then(|| {
+        db.get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .to_owned()
+    })
+}
+
+/// Where the intake stores inbound texts: connections of its own, so that no web request waits on
+/// the intake's thread (see `Intake::start`). On an SQLite file, one connection with a larger page
+/// cache: as the only connection that writes texts, its cache stays warm (a pooled connection finds
+/// its cache stale after every other connection's write, and reads the pages again). On
+/// PostgreSQL, one per committer.
+async fn intake_store(url: &str, db: &DatabaseConnection) -> anyhow::Result<Store> {
+    if let Some(path) = sqlite_file(url, db) {
+        Ok(Store::SqliteFile {
+            path,
+            cache_kib: INTAKE_CACHE_KIB,
+        })
     } else if url.starts_with("postgres") {
-        open(url, 4, None).await
+        Ok(Store::Pool(open(url, 4).await?))
     } else {
-        Ok(db.clone())
+        Ok(Store::Pool(db.clone()))
     }
 }
 
@@ -83,14 +95,10 @@ async fn intake_connection(
 /// batch size, so sqlx's default of 100 was re-preparing them over and over.
 const STATEMENT_CACHE: usize = 1_024;
 
-/// The intake's SQLite page cache.
+/// The intake's SQLite page cache, in KiB.
 const INTAKE_CACHE_KIB: u32 = 32 * 1024;
 
-async fn open(
-    url: &str,
-    max_connections: u32,
-    cache_kib: Option<u32>,
-) -> anyhow::Result<DatabaseConnection> {
+async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -99,18 +107,15 @@ async fn open(
         .sqlx_logging(false)
         // WAL lets readers proceed during a write; with it, synchronous=NORMAL is crash-safe (a power
         // loss may drop the last commits, never corrupt) and avoids an fsync per commit.
-        .map_sqlx_sqlite_opts(move |sqlite| {
+        .map_sqlx_sqlite_opts(|sqlite| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            let sqlite = sqlite
+            sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
-                .statement_cache_capacity(STATEMENT_CACHE);
-            match cache_kib {
-                // A negative cache_size is in KiB.
-                Some(kib) => sqlite.pragma("cache_size", format!("-{kib}")),
-                None => sqlite,
-            }
+                // Checkpoints run on a thread of their own (`repo::checkpoint`), not in a commit.
+                .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
+                .statement_cache_capacity(STATEMENT_CACHE)
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     Database::connect(options)
@@ -151,12 +156,14 @@ impl Application {
             None => (config.twilio_api_base.clone(), None),
         };
         let jobs_ready = Arc::new(tokio::sync::Notify::new());
+        let url = config.database_url.expose_secret();
+        let checkpoints = sqlite_file(url, &db).map(|path| Arc::new(Checkpointer::start(path)));
+        let intake = crate::server::sms::intake::Intake::start(intake_store(url, &db).await?);
         let state = AppState {
             live: crate::server::live::Live::start(&db, Arc::clone(&jobs_ready)),
             connections: Arc::default(),
-            intake: crate::server::sms::intake::Intake::start(
-                &intake_connection(config.database_url.expose_secret(), &db).await?,
-            ),
+            intake,
+            checkpoints,
             db,
             emulator,
             jobs_ready,

@@ -13,7 +13,7 @@ use viesti::server::config::EncryptionKey;
 use viesti::server::crypto::Keyring;
 use viesti::server::entities::twilio_connection;
 use viesti::server::repo::conversations::{
-    InboundOutcome, Incoming, PERSON_COMING, Stored, record_inbound_batch,
+    InboundOutcome, Incoming, PERSON_COMING, Stored, record_inbound_batch, sqlite_ingest,
 };
 use viesti::server::repo::sms;
 use viesti::server::twilio::signature;
@@ -236,15 +236,33 @@ async fn snapshot(app: &crate::helpers::TestApp) -> Vec<String> {
     lines
 }
 
+/// How the batch test stores its texts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Storing {
+    /// One batch through sea-orm (PostgreSQL's intake).
+    Batch,
+    /// One text at a time through sea-orm.
+    OneAtATime,
+    /// One batch through the intake's own SQLite connection (rusqlite), as the server stores texts
+    /// on an SQLite file.
+    SqliteIntake,
+}
+
 /// The same texts stored as one batch and one at a time leave the same conversations, contacts,
 /// threads and jobs behind, starting from conversations in every state a batch meets: resolved and
 /// assigned (a new text reopens it for the bot), held by a teammate, and a customer who opted out.
+/// On SQLite, the batch stored through the intake's own connection leaves the same rows too, read
+/// back through sea-orm (ids, times and flags encoded alike).
 async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend) {
     const CARL: &str = "+358503333333";
     const DANA: &str = "+358504444444";
     const EVE: &str = "+358505555555";
     let mut snapshots = Vec::new();
-    for one_at_a_time in [false, true] {
+    let mut ways = vec![Storing::Batch, Storing::OneAtATime];
+    if matches!(backend, Backend::Sqlite) {
+        ways.push(Storing::SqliteIntake);
+    }
+    for storing in ways {
         let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
         let app = &sms.app;
         let key = EncryptionKey::from_base64(TEST_ENCRYPTION_KEY).expect("key");
@@ -287,20 +305,30 @@ async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend
             text(&connection, 11, DANA, "Hello"),
         ];
         let incoming = arriving_on(&connection, &texts);
-        let outcomes: Vec<&'static str> = if one_at_a_time {
-            let mut outcomes = Vec::new();
-            for one in &incoming {
-                let stored = record_inbound_batch(&app.db, std::slice::from_ref(one))
+        let outcomes: Vec<&'static str> = match storing {
+            Storing::OneAtATime => {
+                let mut outcomes = Vec::new();
+                for one in &incoming {
+                    let stored = record_inbound_batch(&app.db, std::slice::from_ref(one))
+                        .await
+                        .expect("stored");
+                    outcomes.push(kind(&stored[0]));
+                }
+                outcomes
+            }
+            Storing::Batch => {
+                let stored = record_inbound_batch(&app.db, &incoming)
                     .await
                     .expect("stored");
-                outcomes.push(kind(&stored[0]));
+                stored.iter().map(kind).collect()
             }
-            outcomes
-        } else {
-            let stored = record_inbound_batch(&app.db, &incoming)
-                .await
-                .expect("stored");
-            stored.iter().map(kind).collect()
+            Storing::SqliteIntake => {
+                let mut own = sqlite_ingest::open(&app.data_dir.path().join("test.db"), 1_024)
+                    .expect("the intake's connection");
+                let stored =
+                    sqlite_ingest::record_inbound_batch(&mut own, &incoming).expect("stored");
+                stored.iter().map(kind).collect()
+            }
         };
         assert_eq!(
             outcomes,
@@ -315,12 +343,34 @@ async fn a_batch_leaves_what_the_same_texts_one_at_a_time_leave(backend: Backend
                 "stored",
                 "duplicate"
             ],
-            "one at a time: {one_at_a_time}"
+            "{storing:?}"
         );
         snapshots.push(snapshot(app).await);
+        if matches!(backend, Backend::Sqlite) {
+            // Every row, however it was written, holds its ids and times as sqlx writes them.
+            for (table, time) in [
+                ("conversations", "last_message_at"),
+                ("messages", "created_at"),
+                ("jobs", "run_at"),
+                ("sms_contacts", "updated_at"),
+            ] {
+                assert_eq!(
+                    app.count(&format!(
+                        "SELECT COUNT(*) FROM {table} WHERE typeof(id) <> 'blob' OR length(id) <> 16 \
+                         OR {time} NOT LIKE '____-__-__T__:__:__%+00:00'"
+                    ))
+                    .await,
+                    0,
+                    "{table}, {storing:?}"
+                );
+            }
+        }
     }
     let (batch, alone) = (&snapshots[0], &snapshots[1]);
     assert_eq!(batch, alone);
+    if let Some(intake) = snapshots.get(2) {
+        assert_eq!(batch, intake, "the SQLite intake's connection");
+    }
     // And what both leave is right: Carl's conversation reopened for the bot and unassigned, then
     // handed to a person; Dana back in; Eve still with the teammate.
     for line in [

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 mod ingest;
+pub use ingest::sqlite as sqlite_ingest;
 pub use ingest::{Incoming, Stored, record_inbound_batch};
 
 pub const SMS: &str = "sms";

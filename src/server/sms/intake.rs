@@ -4,10 +4,16 @@
 //! load a batch fills while the previous one commits, so many requests share one transaction; alone,
 //! a message is stored at once. The promise is unchanged: a 200 means the message and its reply job
 //! are committed.
-use crate::server::repo::conversations::{Incoming, Stored, record_inbound_batch};
+//!
+//! On an SQLite file the committer is a plain thread with a connection of its own that runs each
+//! batch in one synchronous call (`repo::conversations::sqlite_ingest`); on PostgreSQL (and an
+//! in-memory SQLite database, which exists only inside the server's pool) committers on a runtime
+//! of their own go through sea-orm.
+use crate::server::repo::conversations::{Incoming, Stored, record_inbound_batch, sqlite_ingest};
 use crate::server::repo::sms::SmsConnection;
 use crate::server::webhooks::inbound::InboundSms;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -32,6 +38,14 @@ pub enum IntakeError {
     Stopped,
 }
 
+/// Where the intake stores texts.
+pub enum Store {
+    /// A pool of the intake's own (PostgreSQL), or the server's (in-memory SQLite).
+    Pool(DatabaseConnection),
+    /// An SQLite file, written through a connection the intake opens with this page cache (KiB).
+    SqliteFile { path: PathBuf, cache_kib: u32 },
+}
+
 /// The handle webhooks hold; cheap to clone.
 #[derive(Clone)]
 pub struct Intake {
@@ -39,42 +53,53 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Starts the committers on `db`: one on SQLite (it has one writer), four on PostgreSQL (while
-    /// one waits for its commit to reach the disk, the others gather and write). They run on a
-    /// thread of their own: a batch is a chain of statements, each a round trip to the database,
-    /// and on the server's runtime every one of them waited behind the web requests' tasks (the
-    /// pipeline left a fifth of the machine idle under load). `db` should be a pool of the
-    /// intake's own (see `startup::intake_connection`), so no web request waits on this thread.
-    pub fn start(db: &DatabaseConnection) -> Self {
+    /// Starts the committers: on an SQLite file one thread with its own connection (SQLite has
+    /// one writer); on a pool, committers on a runtime of their own thread, four on PostgreSQL
+    /// (while one waits for its commit to reach the disk, the others gather and write). On the
+    /// server's runtime, every statement of a batch waited behind the web requests' tasks (the
+    /// pipeline left a fifth of the machine idle under load).
+    pub fn start(store: Store) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        let receiver = Arc::new(Mutex::new(receiver));
-        let committers = match db.get_database_backend() {
-            DatabaseBackend::Postgres => 4,
-            _ => 1,
-        };
-        let db = db.clone();
-        let started = std::thread::Builder::new()
-            .name("viesti-intake".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
+        let started = match store {
+            Store::SqliteFile { path, cache_kib } => std::thread::Builder::new()
+                .name("viesti-intake".into())
+                .spawn(move || match sqlite_ingest::open(&path, cache_kib) {
+                    Ok(connection) => commit_sqlite_batches(connection, receiver),
                     Err(error) => {
-                        tracing::error!(%error, "could not start the inbound message intake");
-                        return;
+                        // Webhooks then answer 503 ("the server is stopping") and Twilio retries.
+                        tracing::error!(%error, "could not open the inbound message intake's database connection");
                     }
+                }),
+            Store::Pool(db) => {
+                let committers = match db.get_database_backend() {
+                    DatabaseBackend::Postgres => 4,
+                    _ => 1,
                 };
-                runtime.block_on(async move {
-                    let mut running = tokio::task::JoinSet::new();
-                    for _ in 0..committers {
-                        running.spawn(commit_batches(db.clone(), Arc::clone(&receiver)));
-                    }
-                    // They end when every webhook's handle is gone (the server stopped).
-                    while running.join_next().await.is_some() {}
-                });
-            });
+                let receiver = Arc::new(Mutex::new(receiver));
+                std::thread::Builder::new()
+                    .name("viesti-intake".into())
+                    .spawn(move || {
+                        let runtime = match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(runtime) => runtime,
+                            Err(error) => {
+                                tracing::error!(%error, "could not start the inbound message intake");
+                                return;
+                            }
+                        };
+                        runtime.block_on(async move {
+                            let mut running = tokio::task::JoinSet::new();
+                            for _ in 0..committers {
+                                running.spawn(commit_batches(db.clone(), Arc::clone(&receiver)));
+                            }
+                            // They end when every webhook's handle is gone (the server stopped).
+                            while running.join_next().await.is_some() {}
+                        });
+                    })
+            }
+        };
         if let Err(error) = started {
             // Webhooks then answer 503 ("the server is stopping") and Twilio retries.
             tracing::error!(%error, "could not start the inbound message intake's thread");
@@ -110,48 +135,92 @@ async fn commit_batches(db: DatabaseConnection, receiver: Arc<Mutex<mpsc::Receiv
                 return;
             }
         }
-        let incoming: Vec<Incoming<'_>> = batch
-            .iter()
-            .map(|pending: &Pending| Incoming {
-                connection: &pending.connection,
-                inbound: &pending.inbound,
-            })
-            .collect();
-        let stored = record_inbound_batch(&db, &incoming).await;
-        drop(incoming);
-        metrics::histogram!("viesti_intake_batch_size").record(batch.len() as f64);
-        match stored {
-            Ok(outcomes) => {
-                for (pending, outcome) in batch.drain(..).zip(outcomes) {
-                    // A webhook that gave up waiting (its client went away) no longer listens.
-                    let _ = pending.done.send(Ok(outcome));
-                }
+        let stored = record_inbound_batch(&db, &incoming(&batch))
+            .await
+            .map_err(|error| error.to_string());
+        let mut alone = Vec::new();
+        answer(&mut batch, stored, &mut alone);
+        for pending in alone {
+            let outcome = record_inbound_batch(&db, &incoming(std::slice::from_ref(&pending)))
+                .await
+                .map_err(|error| error.to_string());
+            answer_alone(pending, outcome);
+        }
+    }
+}
+
+/// The committer on an SQLite file: gathers what has arrived, stores it under the write gate in
+/// one synchronous call, answers the webhooks; ends when every webhook's handle is gone.
+fn commit_sqlite_batches(
+    mut connection: rusqlite::Connection,
+    mut receiver: mpsc::Receiver<Pending>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut store = |batch: &[Pending]| {
+        let _gate = crate::server::repo::sqlite_write_gate_blocking();
+        sqlite_ingest::record_inbound_batch(&mut connection, &incoming(batch))
+            .map_err(|error| error.to_string())
+    };
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
             }
-            // One text the database refuses must not fail the others: each is stored alone.
-            Err(error) if batch.len() > 1 => {
-                tracing::warn!(tags.channel = "channels/sms", %error, texts = batch.len(), "a batch of inbound messages failed; storing them one by one");
-                for pending in batch.drain(..) {
-                    let alone = [Incoming {
-                        connection: &pending.connection,
-                        inbound: &pending.inbound,
-                    }];
-                    let outcome = record_inbound_batch(&db, &alone)
-                        .await
-                        .map(|mut outcomes| outcomes.remove(0))
-                        .map_err(|error| {
-                            tracing::error!(tags.channel = "channels/sms", %error, "could not store an inbound message");
-                            IntakeError::Database(error.to_string())
-                        });
-                    let _ = pending.done.send(outcome);
-                }
+        }
+        let stored = store(&batch);
+        let mut alone = Vec::new();
+        answer(&mut batch, stored, &mut alone);
+        for pending in alone {
+            let outcome = store(std::slice::from_ref(&pending));
+            answer_alone(pending, outcome);
+        }
+    }
+}
+
+fn incoming(batch: &[Pending]) -> Vec<Incoming<'_>> {
+    batch
+        .iter()
+        .map(|pending| Incoming {
+            connection: &pending.connection,
+            inbound: &pending.inbound,
+        })
+        .collect()
+}
+
+/// Answers the webhooks of a stored batch. When the batch failed, one text the database refuses
+/// must not fail the others: each is moved to `alone`, to be stored by itself.
+fn answer(batch: &mut Vec<Pending>, stored: Result<Vec<Stored>, String>, alone: &mut Vec<Pending>) {
+    metrics::histogram!("viesti_intake_batch_size").record(batch.len() as f64);
+    match stored {
+        Ok(outcomes) => {
+            for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                // A webhook that gave up waiting (its client went away) no longer listens.
+                let _ = pending.done.send(Ok(outcome));
             }
-            Err(error) => {
-                tracing::error!(tags.channel = "channels/sms", %error, texts = batch.len(), "could not store a batch of inbound messages");
-                let error = IntakeError::Database(error.to_string());
-                for pending in batch.drain(..) {
-                    let _ = pending.done.send(Err(error.clone()));
-                }
+        }
+        Err(error) if batch.len() > 1 => {
+            tracing::warn!(tags.channel = "channels/sms", %error, texts = batch.len(), "a batch of inbound messages failed; storing them one by one");
+            alone.extend(batch.drain(..));
+        }
+        Err(error) => {
+            tracing::error!(tags.channel = "channels/sms", %error, texts = batch.len(), "could not store a batch of inbound messages");
+            let error = IntakeError::Database(error);
+            for pending in batch.drain(..) {
+                let _ = pending.done.send(Err(error.clone()));
             }
         }
     }
+}
+
+/// Answers the webhook of a text stored by itself.
+fn answer_alone(pending: Pending, outcome: Result<Vec<Stored>, String>) {
+    let outcome = outcome
+        .map(|mut outcomes| outcomes.remove(0))
+        .map_err(|error| {
+            tracing::error!(tags.channel = "channels/sms", %error, "could not store an inbound message");
+            IntakeError::Database(error)
+        });
+    let _ = pending.done.send(outcome);
 }

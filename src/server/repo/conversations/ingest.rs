@@ -7,17 +7,20 @@ use super::{
     Opening, SMS, Touch, conversation_row, event_message, job_row, message_row, person_coming,
 };
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
-use crate::server::entities::{conversation, message, sms_contact, twilio_connection};
+use crate::server::entities::{conversation, job, message, sms_contact, twilio_connection};
 use crate::server::repo::sms::SmsConnection;
-use crate::server::repo::{Placeholders, begin_write, is_unique_violation, now};
+use crate::server::repo::{Placeholders, WriteTransaction, begin_write, is_unique_violation, now};
 use crate::server::webhooks::inbound::{InboundSms, Keyword, keyword};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, Statement, Unchanged,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, QueryTrait, Set, Statement,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
+
+pub mod sqlite;
 
 /// One inbound text and the connection whose number received it (as the webhook found it).
 pub struct Incoming<'a> {
@@ -88,7 +91,38 @@ async fn record_once(
     batch: &[Incoming<'_>],
 ) -> Result<Vec<Stored>, DbErr> {
     let txn = begin_write(db).await?;
+    let known = read_known(&txn, batch).await?;
+    let plan = plan(batch, known, txn.get_database_backend());
+    for write in plan.writes {
+        txn.execute_raw(write).await?;
+    }
+    txn.commit().await?;
+    Ok(plan.results)
+}
 
+/// What a batch needs from the database, read inside its transaction (in this order: on
+/// PostgreSQL the conversations are locked before the contacts are read, so a concurrent STOP is
+/// seen).
+pub(crate) struct Known {
+    /// The revision (`updated_at`) of each of the batch's connections that still exists.
+    pub current: HashMap<Uuid, DateTime<Utc>>,
+    /// The batch's MessageSids already stored.
+    pub seen: HashSet<String>,
+    /// The batch's conversations that exist.
+    pub threads: Vec<FoundThread>,
+    /// The batch's customers' contact rows that exist.
+    pub contacts: Vec<sms_contact::Model>,
+}
+
+/// An existing conversation, as far as a batch needs it.
+pub(crate) struct FoundThread {
+    pub id: Uuid,
+    pub chatbot_id: Uuid,
+    pub customer_address: String,
+    pub status: String,
+}
+
+async fn read_known(txn: &WriteTransaction, batch: &[Incoming<'_>]) -> Result<Known, DbErr> {
     // Read with the write: which connections are still as the webhooks saw them.
     let connection_ids: Vec<Uuid> = distinct(batch.iter().map(|i| i.connection.id));
     let current: HashMap<Uuid, DateTime<Utc>> = twilio_connection::Entity::find()
@@ -97,19 +131,19 @@ async fn record_once(
         .column(twilio_connection::Column::UpdatedAt)
         .filter(twilio_connection::Column::Id.is_in(connection_ids))
         .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .all(&*txn)
+        .all(&**txn)
         .await?
         .into_iter()
         .collect();
 
-    // Twilio's retries: a MessageSid already stored (or earlier in this batch) is a duplicate.
+    // Twilio's retries: a MessageSid already stored is a duplicate.
     let sids: Vec<&str> = distinct(batch.iter().map(|i| i.inbound.message_sid.as_str()));
-    let mut seen: HashSet<String> = message::Entity::find()
+    let seen: HashSet<String> = message::Entity::find()
         .select_only()
         .column(message::Column::TwilioSid)
         .filter(message::Column::TwilioSid.is_in(sids))
         .into_tuple::<Option<String>>()
-        .all(&*txn)
+        .all(&**txn)
         .await?
         .into_iter()
         .flatten()
@@ -120,7 +154,7 @@ async fn record_once(
     {
         conversation::Entity::find()
             .from_raw_sql(locked_conversations(batch))
-            .all(&*txn)
+            .all(&**txn)
             .await?
     } else {
         // SQLite has one writer at a time; its planner walks the unique index for each pair.
@@ -129,10 +163,51 @@ async fn record_once(
             .filter(conversation::Column::Channel.eq(SMS))
             .filter(conversation::Column::ChatbotId.is_in(chatbots))
             .filter(conversation::Column::CustomerAddress.is_in(customers.clone()))
-            .all(&*txn)
+            .all(&**txn)
             .await?
     };
-    let mut threads: HashMap<(Uuid, String), Thread> = found
+    let threads = found
+        .into_iter()
+        .map(|c| FoundThread {
+            id: c.id,
+            chatbot_id: c.chatbot_id,
+            customer_address: c.customer_address,
+            status: c.status,
+        })
+        .collect();
+
+    // Read after the conversations are locked, so a concurrent STOP is seen.
+    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
+    let contacts = sms_contact::Entity::find()
+        .filter(sms_contact::Column::CustomerNumber.is_in(customers))
+        .filter(sms_contact::Column::BusinessNumber.is_in(business))
+        .all(&**txn)
+        .await?;
+    Ok(Known {
+        current,
+        seen,
+        threads,
+        contacts,
+    })
+}
+
+/// A batch decided: what becomes of each text, and the statements that store it (for `backend`).
+pub(crate) struct Plan {
+    pub results: Vec<Stored>,
+    pub writes: Vec<Statement>,
+}
+
+/// Decides each text of the batch in arrival order, exactly as a lone text would be decided, from
+/// what the database held (`known`); the writes come back as statements, so any connection that
+/// speaks `backend` can run them in the batch's transaction.
+pub(crate) fn plan(batch: &[Incoming<'_>], known: Known, backend: DatabaseBackend) -> Plan {
+    let Known {
+        current,
+        mut seen,
+        threads,
+        contacts,
+    } = known;
+    let mut threads: HashMap<(Uuid, String), Thread> = threads
         .into_iter()
         .map(|c| {
             let status = c
@@ -152,14 +227,7 @@ async fn record_once(
             )
         })
         .collect();
-
-    // Read after the conversations are locked, so a concurrent STOP is seen.
-    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
-    let mut contacts: HashMap<(String, String), Contact> = sms_contact::Entity::find()
-        .filter(sms_contact::Column::CustomerNumber.is_in(customers))
-        .filter(sms_contact::Column::BusinessNumber.is_in(business))
-        .all(&*txn)
-        .await?
+    let mut contacts: HashMap<(String, String), Contact> = contacts
         .into_iter()
         .map(|c| {
             (
@@ -177,7 +245,6 @@ async fn record_once(
             )
         })
         .collect();
-
     // Each message gets its own instant, in arrival order, so a conversation's messages and jobs
     // keep their order even when one batch holds several of them.
     let start = now();
@@ -198,6 +265,7 @@ async fn record_once(
             results.push(Stored::StaleConnection);
             continue;
         }
+        // Twilio's retries: a MessageSid already stored, or earlier in this batch, is a duplicate.
         if !seen.insert(inbound.message_sid.as_str().to_owned()) {
             results.push(Stored::Done(InboundOutcome::Duplicate));
             continue;
@@ -309,20 +377,15 @@ async fn record_once(
         results.push(Stored::Done(outcome));
     }
 
-    write_contacts(&txn, contacts).await?;
-    write_threads(&txn, threads).await?;
+    let mut writes = write_contacts(backend, contacts);
+    writes.extend(write_threads(backend, threads));
     if !messages.is_empty() {
-        message::Entity::insert_many(messages)
-            .exec_without_returning(&*txn)
-            .await?;
+        writes.push(message::Entity::insert_many(messages).build(backend));
     }
     if !jobs.is_empty() {
-        crate::server::entities::job::Entity::insert_many(jobs)
-            .exec_without_returning(&*txn)
-            .await?;
+        writes.push(job::Entity::insert_many(jobs).build(backend));
     }
-    txn.commit().await?;
-    Ok(results)
+    Plan { results, writes }
 }
 
 /// Applies an opt-out or opt-in keyword to a contact; returns whether they are opted out now.
@@ -349,10 +412,11 @@ fn note_keyword(
     opted_out
 }
 
-async fn write_contacts(
-    txn: &crate::server::repo::WriteTransaction,
+fn write_contacts(
+    backend: DatabaseBackend,
     contacts: HashMap<(String, String), Contact>,
-) -> Result<(), DbErr> {
+) -> Vec<Statement> {
+    let mut writes = Vec::new();
     let mut inserts = Vec::new();
     // Updated in id order, so two instances' batches lock shared contacts in the same order.
     let mut contacts: Vec<_> = contacts.into_iter().collect();
@@ -373,16 +437,27 @@ async fn write_contacts(
                 updated_at: Set(contact.updated_at),
             });
         } else {
-            sms_contact::ActiveModel {
-                id: Unchanged(contact.id),
-                opted_out: Set(contact.opted_out),
-                opted_out_at: Set(contact.opted_out_at),
-                last_keyword: Set(contact.last_keyword),
-                updated_at: Set(contact.updated_at),
-                ..Default::default()
-            }
-            .update(&**txn)
-            .await?;
+            writes.push(
+                sms_contact::Entity::update_many()
+                    .col_expr(
+                        sms_contact::Column::OptedOut,
+                        Expr::value(contact.opted_out),
+                    )
+                    .col_expr(
+                        sms_contact::Column::OptedOutAt,
+                        Expr::value(contact.opted_out_at),
+                    )
+                    .col_expr(
+                        sms_contact::Column::LastKeyword,
+                        Expr::value(contact.last_keyword),
+                    )
+                    .col_expr(
+                        sms_contact::Column::UpdatedAt,
+                        Expr::value(contact.updated_at),
+                    )
+                    .filter(sms_contact::Column::Id.eq(contact.id))
+                    .build(backend),
+            );
         }
     }
     if !inserts.is_empty() {
@@ -392,17 +467,16 @@ async fn write_contacts(
             (a.business_number.as_ref(), a.customer_number.as_ref())
                 .cmp(&(b.business_number.as_ref(), b.customer_number.as_ref()))
         });
-        sms_contact::Entity::insert_many(inserts)
-            .exec_without_returning(&**txn)
-            .await?;
+        writes.push(sms_contact::Entity::insert_many(inserts).build(backend));
     }
-    Ok(())
+    writes
 }
 
-async fn write_threads(
-    txn: &crate::server::repo::WriteTransaction,
+fn write_threads(
+    backend: DatabaseBackend,
     threads: HashMap<(Uuid, String), Thread>,
-) -> Result<(), DbErr> {
+) -> Vec<Statement> {
+    let mut writes = Vec::new();
     let mut inserts = Vec::new();
     // Updated in id order, so two instances' batches lock shared conversations in the same order.
     let mut updates: Vec<Thread> = Vec::new();
@@ -421,38 +495,34 @@ async fn write_threads(
     }
     updates.sort_by_key(|t| t.id);
     for thread in updates.iter().filter(|t| t.clear_assignee) {
-        conversation::ActiveModel {
-            id: Unchanged(thread.id),
-            assignee_id: Set(None),
-            ..Default::default()
-        }
-        .update(&**txn)
-        .await?;
+        writes.push(
+            conversation::Entity::update_many()
+                .col_expr(
+                    conversation::Column::AssigneeId,
+                    Expr::value(Option::<Uuid>::None),
+                )
+                .filter(conversation::Column::Id.eq(thread.id))
+                .build(backend),
+        );
     }
-    touch_many(txn, updates).await?;
+    writes.extend(touch_many(backend, updates));
     if !inserts.is_empty() {
         // In key order, like the contacts.
         inserts.sort_by(|a, b| {
             (a.chatbot_id.as_ref(), a.customer_address.as_ref())
                 .cmp(&(b.chatbot_id.as_ref(), b.customer_address.as_ref()))
         });
-        conversation::Entity::insert_many(inserts)
-            .exec_without_returning(&**txn)
-            .await?;
+        writes.push(conversation::Entity::insert_many(inserts).build(backend));
     }
-    Ok(())
+    writes
 }
 
 /// Moves many conversations' activity time, preview, unread mark and (where it changed) status in
 /// one statement: `UPDATE … FROM (VALUES …)`, which SQLite (3.33+) and PostgreSQL both read.
-async fn touch_many(
-    txn: &crate::server::repo::WriteTransaction,
-    threads: Vec<Thread>,
-) -> Result<(), DbErr> {
+fn touch_many(backend: DatabaseBackend, threads: Vec<Thread>) -> Option<Statement> {
     if threads.is_empty() {
-        return Ok(());
+        return None;
     }
-    let backend = txn.get_database_backend();
     let postgres = backend == DatabaseBackend::Postgres;
     let marker = Placeholders::new(backend);
     let typed = |n: usize, pg_type: &str| {
@@ -499,9 +569,7 @@ async fn touch_many(
          WHERE conversations.id = v.id",
         rows.join(", ")
     );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await
-        .map(|_| ())
+    Some(Statement::from_sql_and_values(backend, sql, values))
 }
 
 /// PostgreSQL: the batch's conversations, locked as read so that a teammate's concurrent change
