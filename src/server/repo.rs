@@ -4,10 +4,12 @@ pub mod accounts;
 pub mod chatbots;
 pub mod checkpoint;
 pub mod conversations;
+pub mod direct;
 pub mod inbox;
 pub mod knowledge;
 pub mod sms;
 pub mod team;
+pub mod writes;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{

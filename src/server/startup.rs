@@ -5,6 +5,7 @@ use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
 use crate::server::repo::checkpoint::{AUTOCHECKPOINT_PAGES, Checkpointer};
+use crate::server::repo::writes::Writes;
 use crate::server::sessions::DbSessionStore;
 use crate::server::sms::intake::Store;
 use crate::server::state::AppState;
@@ -157,12 +158,18 @@ impl Application {
         };
         let jobs_ready = Arc::new(tokio::sync::Notify::new());
         let url = config.database_url.expose_secret();
-        let checkpoints = sqlite_file(url, &db).map(|path| Arc::new(Checkpointer::start(path)));
+        let file = sqlite_file(url, &db);
+        let checkpoints = file.clone().map(|path| Arc::new(Checkpointer::start(path)));
+        let writes = match file {
+            Some(path) => Writes::on_sqlite_file(path),
+            None => Writes::through(db.clone()),
+        };
         let intake = crate::server::sms::intake::Intake::start(intake_store(url, &db).await?);
         let state = AppState {
             live: crate::server::live::Live::start(&db, Arc::clone(&jobs_ready)),
             connections: Arc::default(),
             intake,
+            writes,
             checkpoints,
             db,
             emulator,

@@ -36,6 +36,8 @@ pub struct AppState {
     pub connections: Arc<crate::server::sms::directory::Directory>,
     /// Stores inbound texts many to a transaction.
     pub intake: crate::server::sms::intake::Intake,
+    /// The reply path's writes, group-committed on an SQLite file.
+    pub writes: crate::server::repo::writes::Writes,
     /// On an SQLite file, the thread that checkpoints its WAL (it stops with the last clone).
     pub checkpoints: Option<Arc<crate::server::repo::checkpoint::Checkpointer>>,
 }

@@ -249,7 +249,7 @@ pub async fn twilio_status(
     let error_code = param(&params, "ErrorCode").and_then(|c| c.trim().parse::<i32>().ok());
     // The callback can overtake our own write of the SID after Twilio's 201; give it a moment.
     for attempt in 0..10 {
-        match conversations::apply_status(&state.db, sid, status, error_code).await {
+        match conversations::apply_status(&state.db, &state.writes, sid, status, error_code).await {
             Ok(Some(message)) => {
                 state
                     .live

@@ -21,8 +21,7 @@ use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Set,
-    Statement, Unchanged,
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Statement,
 };
 use std::time::Duration;
 use tokio::sync::watch;
@@ -280,8 +279,7 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 /// Puts a job this worker was running back in the queue, due now; the interrupted try does not
 /// count against its attempts.
 async fn release(state: &AppState, id: Uuid) {
-    let gate = crate::server::repo::write_gate(&state.db).await;
-    let released = job::Entity::update_many()
+    let release = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value("queued"))
         .col_expr(
             job::Column::LeaseUntil,
@@ -292,9 +290,8 @@ async fn release(state: &AppState, id: Uuid) {
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::State.eq("running"))
-        .exec(&state.db)
-        .await;
-    drop(gate);
+        .build(state.writes.backend());
+    let released = state.writes.run(vec![release]).await;
     match released {
         Ok(_) => tracing::info!(job_id = %id, "stopping: the job in hand went back to the queue"),
         Err(error) => {
@@ -308,16 +305,14 @@ async fn keep_lease(state: &AppState, id: Uuid) -> std::convert::Infallible {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
-        let gate = crate::server::repo::write_gate(&state.db).await;
-        let renewed = job::Entity::update_many()
+        let renew = job::Entity::update_many()
             .col_expr(job::Column::LeaseUntil, Expr::value(until))
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::State.eq("running"))
-            .exec(&state.db)
-            .await;
-        drop(gate);
+            .build(state.writes.backend());
+        let renewed = state.writes.run(vec![renew]).await;
         match renewed {
-            Ok(done) if done.rows_affected == 1 => {}
+            Ok(changed) if changed.first() == Some(&1) => {}
             Ok(_) => tracing::warn!(job_id = %id, "a running job's lease could not be renewed"),
             Err(error) => {
                 tracing::warn!(job_id = %id, %error, "a running job's lease could not be renewed");
@@ -386,21 +381,23 @@ async fn finish(
     error: Option<String>,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<(), DbErr> {
-    let mut update = job::ActiveModel {
-        id: Unchanged(id),
-        state: Set(to_state.to_owned()),
-        lease_until: Set(None),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
+    let mut update = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(to_state))
+        .col_expr(
+            job::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()));
     if let Some(error) = error {
-        update.last_error = Set(Some(error));
+        update = update.col_expr(job::Column::LastError, Expr::value(error));
     }
     if let Some(run_at) = run_at {
-        update.run_at = Set(run_at);
+        update = update.col_expr(job::Column::RunAt, Expr::value(run_at));
     }
-    let _gate = crate::server::repo::write_gate(&state.db).await;
-    update.update(&state.db).await.map(|_| ())
+    let update = update
+        .filter(job::Column::Id.eq(id))
+        .build(state.writes.backend());
+    state.writes.run(vec![update]).await.map(|_| ())
 }
 
 impl From<DbErr> for Setback {
@@ -529,7 +526,7 @@ async fn answer_inbound(
                 }
             };
             match conversations::record_reply(
-                db,
+                &state.writes,
                 conversation,
                 inbound.id,
                 &fit(&text, MAX_BODY_CHARS),
@@ -555,7 +552,7 @@ async fn answer_inbound(
         (Some(route), true) => send_now(state, conversation, &route, &reply).await,
         (Some(route), false) => deliver(state, conversation, &route, &reply, true).await,
         (None, true) => {
-            conversations::record_delivered(db, reply.id).await?;
+            conversations::record_delivered(&state.writes, reply.id).await?;
             Ok("delivered to the visitor")
         }
         (None, false) => deliver_to_visitor(state, conversation, &reply, true).await,
@@ -580,7 +577,7 @@ async fn send_recorded(
     }
     let route = route(state, conversation).await?;
     if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
-        conversations::record_unsent(db, outbound.id, "failed", Some(OPTED_OUT)).await?;
+        conversations::record_unsent(&state.writes, outbound.id, "failed", Some(OPTED_OUT)).await?;
         return Ok("the customer opted out; not sent");
     }
     deliver(state, conversation, &route, &outbound, false).await
@@ -595,18 +592,17 @@ async fn deliver_to_visitor(
     reply: &message::Model,
     automatic: bool,
 ) -> Result<&'static str, Setback> {
-    let db = &state.db;
     if !matches!(reply.status.as_str(), "pending" | "sending") {
         return Ok("already handled");
     }
-    if !conversations::claim_send(db, reply.id, automatic).await? {
+    if !conversations::claim_send(&state.writes, reply.id, automatic).await? {
         if automatic {
             cancel_for_take_over(state, conversation, reply.id).await?;
             return Ok("a person took over; the bot's reply was not sent");
         }
         return Ok("already handled");
     }
-    conversations::record_delivered(db, reply.id).await?;
+    conversations::record_delivered(&state.writes, reply.id).await?;
     Ok("delivered to the visitor")
 }
 
@@ -622,7 +618,7 @@ async fn cancel_for_take_over(
     if now.as_ref().is_some_and(|m| {
         m.twilio_sid.is_none() && matches!(m.status.as_str(), "pending" | "sending")
     }) {
-        conversations::record_unsent(db, reply_id, "canceled", None).await?;
+        conversations::record_unsent(&state.writes, reply_id, "canceled", None).await?;
         conversations::add_event(
             db,
             conversation.workspace_id,
@@ -648,7 +644,6 @@ async fn deliver(
     reply: &message::Model,
     automatic: bool,
 ) -> Result<&'static str, Setback> {
-    let db = &state.db;
     if reply.twilio_sid.is_some() {
         return Ok("already sent");
     }
@@ -668,7 +663,7 @@ async fn deliver(
     {
         return Ok("an earlier attempt had gone through");
     }
-    if !conversations::claim_send(db, reply.id, automatic).await? {
+    if !conversations::claim_send(&state.writes, reply.id, automatic).await? {
         if automatic {
             cancel_for_take_over(state, conversation, reply.id).await?;
             return Ok("a person took over; the bot's reply was not sent");
@@ -703,13 +698,13 @@ async fn send_now(
     metrics::send_latency(started.elapsed().as_secs_f64());
     match sent {
         Ok(sent) => {
-            conversations::record_sent(db, reply.id, &sent.sid, &sent.status).await?;
+            conversations::record_sent(&state.writes, reply.id, &sent.sid, &sent.status).await?;
             Ok("sent")
         }
         Err(error) if error.is_transient() => Err(Setback::Retry(format!("sending: {error}"))),
         Err(error) => {
             let code = error.code().and_then(|c| i32::try_from(c).ok());
-            conversations::record_unsent(db, reply.id, "failed", code).await?;
+            conversations::record_unsent(&state.writes, reply.id, "failed", code).await?;
             if code == Some(OPTED_OUT) {
                 conversations::mark_opted_out(
                     db,
@@ -756,7 +751,8 @@ async fn reconcile(
         if conversations::sid_is_known(&state.db, &candidate.sid).await? {
             continue;
         }
-        conversations::record_sent(&state.db, reply.id, &candidate.sid, &candidate.status).await?;
+        conversations::record_sent(&state.writes, reply.id, &candidate.sid, &candidate.status)
+            .await?;
         tracing::info!(message_id = %reply.id, "an earlier send had reached Twilio; not resending");
         return Ok(true);
     }

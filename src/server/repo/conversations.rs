@@ -1,15 +1,17 @@
 //! Conversations, their messages, SMS contacts and reply jobs: what the webhooks write and the worker
 //! reads and writes. Writes that belong together happen in one transaction; every message is written
 //! here, so the list's preview and unread marker stay in step with the thread.
+use super::writes::Writes;
 use super::{begin_write, is_unique_violation, now};
 use crate::domain::delivery::status_rank;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
 use crate::server::entities::{chatbot, conversation, job, message, sms_contact};
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, Statement, Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryTrait, Set, Statement, TryIntoModel, Unchanged,
 };
 use uuid::Uuid;
 
@@ -149,6 +151,24 @@ impl Touch {
             preview: later.preview.or(self.preview),
             inbound_at: later.inbound_at.or(self.inbound_at),
         }
+    }
+
+    /// The update of conversation `id` this change makes.
+    fn statement(self, backend: DatabaseBackend, id: Uuid) -> Statement {
+        let mut update = conversation::Entity::update_many()
+            .col_expr(conversation::Column::LastMessageAt, Expr::value(self.at));
+        if let Some(preview) = self.preview {
+            update = update.col_expr(
+                conversation::Column::LastMessagePreview,
+                Expr::value(preview),
+            );
+        }
+        if let Some(at) = self.inbound_at {
+            update = update.col_expr(conversation::Column::LastInboundAt, Expr::value(Some(at)));
+        }
+        update
+            .filter(conversation::Column::Id.eq(id))
+            .build(backend)
     }
 
     fn apply(self, conversation: &mut conversation::ActiveModel) {
@@ -598,11 +618,11 @@ pub async fn is_opted_out(
 /// between cannot be overwritten by a decision made on a stale read; the loser reads again.
 pub async fn apply_status(
     db: &DatabaseConnection,
+    writes: &Writes,
     twilio_sid: &str,
     status: &str,
     error_code: Option<i32>,
 ) -> Result<Option<message::Model>, DbErr> {
-    use sea_orm::sea_query::Expr;
     const TRIES: usize = 5;
     let mut last = None;
     for _ in 0..TRIES {
@@ -617,8 +637,7 @@ pub async fn apply_status(
         if status_rank(status) <= status_rank(&found.status) {
             return Ok(Some(found));
         }
-        let gate = super::write_gate(db).await;
-        let written = message::Entity::update_many()
+        let update = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value(status))
             .col_expr(
                 message::Column::ErrorCode,
@@ -628,11 +647,9 @@ pub async fn apply_status(
             .filter(message::Column::Id.eq(found.id))
             .filter(message::Column::TwilioSid.eq(twilio_sid))
             .filter(message::Column::Status.eq(found.status.as_str()))
-            .exec(db)
-            .await?
-            .rows_affected;
-        drop(gate);
-        if written == 1 {
+            .build(writes.backend());
+        let written = writes.run(vec![update]).await?.first() == Some(&1);
+        if written {
             return Ok(Some(found));
         }
         last = Some(found);
@@ -646,34 +663,38 @@ pub async fn apply_status(
 /// conversation. Returns the reply (`sending` when claimed, `pending` when a person took over
 /// first) and whether it was claimed. A unique violation means another worker recorded it first.
 pub async fn record_reply(
-    db: &DatabaseConnection,
+    writes: &Writes,
     conversation: &conversation::Model,
     inbound_id: Uuid,
     body: &str,
 ) -> Result<(message::Model, bool), DbErr> {
-    let txn = begin_write(db).await?;
-    let mut reply = write_message(
-        &*txn,
-        NewMessage {
-            workspace_id: conversation.workspace_id,
-            conversation_id: conversation.id,
-            direction: "outbound",
-            author: "bot",
-            author_user_id: None,
-            body,
-            twilio_sid: None,
-            status: "pending",
-            attachments_dropped: 0,
-            in_reply_to: Some(inbound_id),
-        },
-    )
-    .await?;
+    let backend = writes.backend();
     let at = now();
-    let claimed = try_claim_send(&*txn, reply.id, true, at).await?;
-    txn.commit().await?;
+    let new = NewMessage {
+        workspace_id: conversation.workspace_id,
+        conversation_id: conversation.id,
+        direction: "outbound",
+        author: "bot",
+        author_user_id: None,
+        body,
+        twilio_sid: None,
+        status: "pending",
+        attachments_dropped: 0,
+        in_reply_to: Some(inbound_id),
+    };
+    let touch = Touch::of(&new, at);
+    let row = message_row(new, at);
+    let mut reply = row.clone().try_into_model()?;
+    let changed = writes
+        .run(vec![
+            message::Entity::insert(row).build(backend),
+            touch.statement(backend, conversation.id),
+            claim_send_statement(backend, reply.id, true, at),
+        ])
+        .await?;
+    let claimed = changed.get(2) == Some(&1);
     if claimed {
         reply.status = "sending".to_owned();
-        reply.updated_at = at;
     }
     Ok((reply, claimed))
 }
@@ -746,22 +767,17 @@ pub async fn queue_outbound(
 /// up yet, and for the bot's own replies (`automatic`) no person wants or holds the conversation.
 /// This is the send-time check of a take-over: whichever commits first wins, so a reply is either
 /// on its way before the take-over or never sent. Returns whether the caller may send.
-pub async fn claim_send(
-    db: &DatabaseConnection,
-    message_id: Uuid,
-    automatic: bool,
-) -> Result<bool, DbErr> {
-    let _gate = super::write_gate(db).await;
-    try_claim_send(db, message_id, automatic, now()).await
+pub async fn claim_send(writes: &Writes, message_id: Uuid, automatic: bool) -> Result<bool, DbErr> {
+    let statement = claim_send_statement(writes.backend(), message_id, automatic, now());
+    Ok(writes.run(vec![statement]).await?.first() == Some(&1))
 }
 
-async fn try_claim_send(
-    db: &impl ConnectionTrait,
+fn claim_send_statement(
+    backend: DatabaseBackend,
     message_id: Uuid,
     automatic: bool,
     at: chrono::DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let backend = db.get_database_backend();
+) -> Statement {
     let p = super::Placeholders::new(backend);
     let mut sql = format!(
         "UPDATE messages SET status = 'sending', updated_at = {} \
@@ -775,70 +791,51 @@ async fn try_claim_send(
                AND c.status IN ('needs_human', 'human'))",
         );
     }
-    let result = db
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [at.into(), message_id.into()],
-        ))
-        .await?;
-    Ok(result.rows_affected() == 1)
+    Statement::from_sql_and_values(backend, sql, [at.into(), message_id.into()])
 }
 
 /// Twilio accepted an outbound message: its SID and first status.
 pub async fn record_sent(
-    db: &DatabaseConnection,
+    writes: &Writes,
     message_id: Uuid,
     sid: &str,
     status: &str,
 ) -> Result<(), DbErr> {
-    let _gate = super::write_gate(db).await;
-    message::ActiveModel {
-        id: Unchanged(message_id),
-        twilio_sid: Set(Some(sid.to_owned())),
-        status: Set(status.to_owned()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    let statement = message::Entity::update_many()
+        .col_expr(message::Column::TwilioSid, Expr::value(sid))
+        .col_expr(message::Column::Status, Expr::value(status))
+        .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(message::Column::Id.eq(message_id))
+        .build(writes.backend());
+    writes.run(vec![statement]).await.map(|_| ())
 }
 
 /// An outbound message ends without reaching the customer: `failed` (with Twilio's code when it
 /// gave one) or `canceled` (never sent).
 pub async fn record_unsent(
-    db: &DatabaseConnection,
+    writes: &Writes,
     message_id: Uuid,
     status: &str,
     error_code: Option<i32>,
 ) -> Result<(), DbErr> {
-    let _gate = super::write_gate(db).await;
-    message::ActiveModel {
-        id: Unchanged(message_id),
-        status: Set(status.to_owned()),
-        error_code: Set(error_code),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    let statement = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value(status))
+        .col_expr(message::Column::ErrorCode, Expr::value(error_code))
+        .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(message::Column::Id.eq(message_id))
+        .build(writes.backend());
+    writes.run(vec![statement]).await.map(|_| ())
 }
 
 /// A widget message reached the visitor's conversation: it is delivered the moment it is stored
 /// for them to read.
-pub async fn record_delivered(db: &DatabaseConnection, message_id: Uuid) -> Result<(), DbErr> {
-    let _gate = super::write_gate(db).await;
-    message::ActiveModel {
-        id: Unchanged(message_id),
-        status: Set("delivered".to_owned()),
-        updated_at: Set(now()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+pub async fn record_delivered(writes: &Writes, message_id: Uuid) -> Result<(), DbErr> {
+    let statement = message::Entity::update_many()
+        .col_expr(message::Column::Status, Expr::value("delivered"))
+        .col_expr(message::Column::UpdatedAt, Expr::value(now()))
+        .filter(message::Column::Id.eq(message_id))
+        .build(writes.backend());
+    writes.run(vec![statement]).await.map(|_| ())
 }
 
 /// A visitor's widget conversation with a chatbot, by the visitor's address.
