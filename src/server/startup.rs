@@ -4,7 +4,6 @@ use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
-use crate::server::repo::checkpoint::{AUTOCHECKPOINT_PAGES, Checkpointer};
 use crate::server::repo::writes::Writes;
 use crate::server::sessions::DbSessionStore;
 use crate::server::sms::intake::Store;
@@ -114,8 +113,8 @@ async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnect
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
-                // Checkpoints run on a thread of their own (`repo::checkpoint`), not in a commit.
-                .pragma("wal_autocheckpoint", AUTOCHECKPOINT_PAGES.to_string())
+                // Statement journals and sorts in memory, not in files under /var/tmp.
+                .pragma("temp_store", "memory")
                 .statement_cache_capacity(STATEMENT_CACHE)
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
@@ -158,9 +157,7 @@ impl Application {
         };
         let jobs_ready = Arc::new(tokio::sync::Notify::new());
         let url = config.database_url.expose_secret();
-        let file = sqlite_file(url, &db);
-        let checkpoints = file.clone().map(|path| Arc::new(Checkpointer::start(path)));
-        let writes = match file {
+        let writes = match sqlite_file(url, &db) {
             Some(path) => Writes::on_sqlite_file(path),
             None => Writes::through(db.clone()),
         };
@@ -170,7 +167,6 @@ impl Application {
             connections: Arc::default(),
             intake,
             writes,
-            checkpoints,
             db,
             emulator,
             jobs_ready,

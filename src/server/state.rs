@@ -38,8 +38,6 @@ pub struct AppState {
     pub intake: crate::server::sms::intake::Intake,
     /// The reply path's writes, group-committed on an SQLite file.
     pub writes: crate::server::repo::writes::Writes,
-    /// On an SQLite file, the thread that checkpoints its WAL (it stops with the last clone).
-    pub checkpoints: Option<Arc<crate::server::repo::checkpoint::Checkpointer>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -14,15 +14,14 @@ use uuid::Uuid;
 const STATEMENT_CACHE: usize = 512;
 
 /// Opens a connection of its own to the SQLite file at `path`, set up as the server's pool is
-/// (`startup::open`): WAL, synchronous=NORMAL, foreign keys, a 5 s busy timeout, checkpoints left to
-/// `repo::checkpoint`, and a page cache of `cache_kib`.
+/// (`startup::open`): WAL, synchronous=NORMAL, foreign keys, a 5 s busy timeout, temporary files in
+/// memory, and a page cache of `cache_kib`.
 pub fn open(path: &Path, cache_kib: u32) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(5))?;
     connection.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA wal_autocheckpoint = {}; PRAGMA cache_size = -{cache_kib};",
-        super::checkpoint::AUTOCHECKPOINT_PAGES
+         PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
     ))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
