@@ -144,8 +144,9 @@ fn commit_groups(mut connection: rusqlite::Connection, mut receiver: mpsc::Recei
     }
 }
 
-/// Runs a group of writes in one transaction, each under a savepoint so that one that fails
-/// leaves the others; an error that ends the transaction fails them all.
+/// Runs a group of writes in one transaction, each of several statements under a savepoint (a
+/// single statement is all or nothing by itself), so that one that fails leaves the others; an error
+/// that ends the transaction fails them all.
 fn run_group(
     connection: &mut rusqlite::Connection,
     group: &[Write],
@@ -153,7 +154,10 @@ fn run_group(
     let txn = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
     for write in group {
-        txn.execute_batch("SAVEPOINT write")?;
+        let several = write.statements.len() > 1;
+        if several {
+            txn.prepare_cached("SAVEPOINT write")?.execute([])?;
+        }
         let ran: Result<Vec<u64>, DirectError> = write
             .statements
             .iter()
@@ -165,11 +169,16 @@ fn run_group(
         }
         match ran {
             Ok(changed) => {
-                txn.execute_batch("RELEASE write")?;
+                if several {
+                    txn.prepare_cached("RELEASE write")?.execute([])?;
+                }
                 results.push(Ok(changed));
             }
             Err(error) => {
-                txn.execute_batch("ROLLBACK TO write; RELEASE write")?;
+                if several {
+                    txn.prepare_cached("ROLLBACK TO write")?.execute([])?;
+                    txn.prepare_cached("RELEASE write")?.execute([])?;
+                }
                 results.push(Err(error.to_string()));
             }
         }
@@ -209,11 +218,12 @@ mod tests {
         for i in 0..20 {
             let writes = writes.clone();
             running.spawn(async move {
-                let statements = if i == 7 {
+                let statements = match i {
                     // Its second statement repeats a stored value.
-                    vec![insert("seven"), insert("existing")]
-                } else {
-                    vec![insert(&format!("value {i}"))]
+                    7 => vec![insert("seven"), insert("existing")],
+                    // One statement, refused.
+                    11 => vec![insert("existing")],
+                    _ => vec![insert(&format!("value {i}"))],
                 };
                 (i, writes.run(statements).await)
             });
@@ -223,7 +233,7 @@ mod tests {
         while let Some(done) = running.join_next().await {
             let (i, result) = done.expect("task");
             match i {
-                7 => assert!(result.is_err(), "the repeated value is refused"),
+                7 | 11 => assert!(result.is_err(), "the repeated value is refused"),
                 _ => assert_eq!(result.expect("stored"), vec![1]),
             }
         }
@@ -235,7 +245,7 @@ mod tests {
             .expect("rows")
             .collect::<Result<_, _>>()
             .expect("values");
-        assert_eq!(values.len(), 20, "{values:?}");
+        assert_eq!(values.len(), 19, "{values:?}");
         assert!(!values.contains(&"seven".to_owned()), "undone whole");
     }
 }

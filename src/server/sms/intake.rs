@@ -202,7 +202,7 @@ fn answer(batch: &mut Vec<Pending>, stored: Result<Vec<Stored>, String>, alone: 
         }
         Err(error) if batch.len() > 1 => {
             tracing::warn!(tags.channel = "channels/sms", %error, texts = batch.len(), "a batch of inbound messages failed; storing them one by one");
-            alone.extend(batch.drain(..));
+            alone.append(batch);
         }
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, texts = batch.len(), "could not store a batch of inbound messages");
