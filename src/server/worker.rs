@@ -203,11 +203,14 @@ enum Setback {
 }
 
 async fn process(state: &AppState, claimed: job::Model) {
-    let conversation = match conversation::Entity::find_by_id(claimed.conversation_id)
+    // The conversation and its chatbot in one query.
+    let (conversation, chatbot) = match conversation::Entity::find_by_id(claimed.conversation_id)
+        .find_also_related(chatbot::Entity)
         .one(&state.db)
         .await
     {
-        Ok(found) => found,
+        Ok(Some((conversation, chatbot))) => (Some(conversation), chatbot),
+        Ok(None) => (None, None),
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not load a job's conversation");
             let _ = finish(state, claimed.id, "queued", Some(error.to_string()), None).await;
@@ -217,7 +220,7 @@ async fn process(state: &AppState, claimed: job::Model) {
     let outcome = match &conversation {
         Some(conversation) => {
             tokio::select! {
-                outcome = answer(state, &claimed, conversation) => outcome,
+                outcome = answer(state, &claimed, conversation, chatbot.as_ref()) => outcome,
                 never = keep_lease(state, claimed.id) => match never {},
             }
         }
@@ -411,9 +414,10 @@ async fn answer(
     state: &AppState,
     claimed: &job::Model,
     conversation: &conversation::Model,
+    chatbot: Option<&chatbot::Model>,
 ) -> Result<&'static str, Setback> {
     match claimed.kind.as_str() {
-        conversations::JOB_REPLY => answer_inbound(state, claimed, conversation).await,
+        conversations::JOB_REPLY => answer_inbound(state, claimed, conversation, chatbot).await,
         conversations::JOB_SEND => send_recorded(state, claimed, conversation).await,
         other => Err(Setback::Fail(format!("unknown job kind {other:?}"))),
     }
@@ -466,17 +470,15 @@ async fn answer_inbound(
     state: &AppState,
     claimed: &job::Model,
     conversation: &conversation::Model,
+    chatbot: Option<&chatbot::Model>,
 ) -> Result<&'static str, Setback> {
     let db = &state.db;
-    let Some(inbound) = message::Entity::find_by_id(claimed.message_id)
-        .one(db)
-        .await?
+    let (Some(inbound), reply) = conversations::message_and_reply(db, claimed.message_id).await?
     else {
         return Err(Setback::Fail(
             "the message to answer no longer exists".into(),
         ));
     };
-    let reply = conversations::reply_to(db, inbound.id).await?;
     if reply.is_none() && is_silenced(conversation) {
         return Ok("a person has the conversation; the bot stays quiet");
     }
@@ -498,19 +500,11 @@ async fn answer_inbound(
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
             } else {
-                let Some(chatbot) = chatbot::Entity::find_by_id(conversation.chatbot_id)
-                    .one(db)
-                    .await?
-                else {
+                let Some(chatbot) = chatbot else {
                     return Err(Setback::Fail("the chatbot no longer exists".into()));
                 };
-                match agent::respond(
-                    state,
-                    &chatbot,
-                    &inbound,
-                    Channel::of(&conversation.channel),
-                )
-                .await
+                match agent::respond(state, chatbot, &inbound, Channel::of(&conversation.channel))
+                    .await
                 {
                     Ok(Outcome::Reply(text)) => text,
                     Ok(Outcome::Escalate(why)) => {

@@ -30,6 +30,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::chatbot::Entity",
+        from = "Column::ChatbotId",
+        to = "super::chatbot::Column::Id"
+    )]
+    Chatbot,
+}
+
+impl Related<super::chatbot::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Chatbot.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,8 +10,8 @@ use crate::server::entities::{chatbot, conversation, job, message, sms_contact};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryTrait, Set, Statement, TryIntoModel, Unchanged,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DbErr, EntityTrait, QueryFilter, QueryTrait, Set, Statement, TryIntoModel, Unchanged,
 };
 use uuid::Uuid;
 
@@ -893,6 +893,25 @@ pub async fn sid_is_known(db: &DatabaseConnection, sid: &str) -> Result<bool, Db
 }
 
 /// The bot's reply to an inbound message, if one was recorded.
+/// Message `id` and the bot's reply to it, if any, in one query.
+pub async fn message_and_reply(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<(Option<message::Model>, Option<message::Model>), DbErr> {
+    let found = message::Entity::find()
+        .filter(
+            Condition::any().add(message::Column::Id.eq(id)).add(
+                Condition::all()
+                    .add(message::Column::InReplyTo.eq(id))
+                    .add(message::Column::Author.eq("bot")),
+            ),
+        )
+        .all(db)
+        .await?;
+    let (this, replies): (Vec<_>, Vec<_>) = found.into_iter().partition(|m| m.id == id);
+    Ok((this.into_iter().next(), replies.into_iter().next()))
+}
+
 pub async fn reply_to(
     db: &DatabaseConnection,
     inbound_id: Uuid,
