@@ -134,10 +134,12 @@ impl Application {
     /// Connects, migrates, binds `leptos_options.site_addr` (port 0 picks a free one) and builds the router.
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let addr = leptos_options.site_addr;
-        let db = connect_database(&config).await?;
+        // The port first: a busy one is reported before migrations run, and a port chosen just
+        // before (the tests pick a free one) has less time to be taken by someone else.
         let listener = TcpListener::bind(addr).await.with_context(|| {
             format!("could not listen on {addr} (site-addr in Leptos.toml or LEPTOS_SITE_ADDR)")
         })?;
+        let db = connect_database(&config).await?;
         let (twilio_api_base, emulator) = match config.twilio_emulator {
             Some(addr) => {
                 let emulator = Emulator::new();

@@ -155,7 +155,23 @@ async fn build(
     extra: &[(&str, &str)],
 ) -> (Application, String) {
     // The port is chosen before start so PUBLIC_BASE_URL can be the app's real address, as Twilio's
-    // signatures cover the URL it calls.
+    // signatures cover the URL it calls. Between choosing it and the app binding it, another process
+    // may take it (an outgoing connection's local port, say): then another is chosen.
+    for _ in 0..4 {
+        match try_build(database_url, data_dir, extra).await {
+            Ok(built) => return built,
+            Err(error) if format!("{error:#}").contains("Address already in use") => {}
+            Err(error) => panic!("app builds: {error:?}"),
+        }
+    }
+    panic!("app builds: no free port after 4 tries")
+}
+
+async fn try_build(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<(Application, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -175,11 +191,9 @@ async fn build(
             .expect("Leptos.toml")
             .leptos_options;
     leptos_options.site_addr = ([127, 0, 0, 1], port).into();
-    let app = Application::build(config, leptos_options)
-        .await
-        .expect("app builds");
+    let app = Application::build(config, leptos_options).await?;
     let address = format!("http://{}", app.local_addr().expect("bound"));
-    (app, address)
+    Ok((app, address))
 }
 
 pub fn browser() -> reqwest::Client {
