@@ -659,7 +659,93 @@ async fn one_worker_answers_many_conversations_at_once(backend: Backend) {
     }
 }
 
+/// A text the database refuses fails alone: the batch it arrived in is stored again text by text,
+/// every other text is acknowledged and stored once, and the refused one is answered 503 (Twilio
+/// retries it; nothing of it was stored). A trigger refuses one body. On SQLite the test holds the
+/// write gate so that the refused text shares its batch with others (checked: with the one-by-one
+/// fallback removed, this fails); on PostgreSQL it may be stored alone, and the outcome must be the
+/// same.
+async fn a_text_the_database_refuses_fails_alone(backend: Backend) {
+    let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "0")]).await);
+    match backend {
+        Backend::Sqlite => {
+            sms.app
+                .db_execute(
+                    "CREATE TRIGGER refuse_one BEFORE INSERT ON messages WHEN new.body = 'refused' \
+                     BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                )
+                .await;
+        }
+        Backend::Postgres => {
+            sms.app
+                .db_execute(
+                    "CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN \
+                       IF NEW.body = 'refused' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                       RETURN NEW; END $$ LANGUAGE plpgsql",
+                )
+                .await;
+            sms.app
+                .db_execute(
+                    "CREATE TRIGGER refuse_one BEFORE INSERT ON messages \
+                     FOR EACH ROW EXECUTE FUNCTION refuse_one()",
+                )
+                .await;
+        }
+    }
+    let gate = viesti::server::repo::write_gate(&sms.app.db).await;
+    let send = |i: usize, body: &'static str| {
+        let sms = Arc::clone(&sms);
+        async move {
+            let customer = E164::parse(&format!("+3585088800{i:02}")).expect("number");
+            let status = sms
+                .emulator
+                .send_inbound(&customer, &sms.demo.sms_number, body, &[])
+                .await
+                .expect("sent");
+            (body, status)
+        }
+    };
+    let mut sending = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        sending.spawn(send(i, "Are you open?"));
+    }
+    // The first text may already be in a batch of its own, waiting for the gate; the refused one
+    // joins the others queued behind it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sending.spawn(send(8, "refused"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(gate);
+    let mut statuses = Vec::new();
+    while let Some(done) = sending.join_next().await {
+        statuses.push(done.expect("sender"));
+    }
+    statuses.sort();
+    let mut expected = vec![("Are you open?", StatusCode::OK); 8];
+    expected.push(("refused", StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(statuses, expected);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound' AND body = 'Are you open?'")
+            .await,
+        8,
+        "each stored once"
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE body = 'refused'")
+            .await,
+        0
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
+            .await,
+        8
+    );
+}
+
 on_both_databases!(
+    a_text_the_database_refuses_fails_alone,
     a_batch_stores_each_text_as_it_would_be_stored_alone,
     texts_arriving_together_are_each_answered_once_in_order,
     a_connection_changed_elsewhere_takes_effect_at_the_next_webhook,
