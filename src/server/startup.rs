@@ -78,8 +78,12 @@ fn sqlite_file(url: &str, db: &DatabaseConnection) -> Option<std::path::PathBuf>
 /// cache: as the only connection that writes texts, its cache stays warm (a pooled connection finds
 /// its cache stale after every other connection's write, and reads the pages again). On
 /// PostgreSQL, one per committer.
-async fn intake_store(url: &str, db: &DatabaseConnection) -> anyhow::Result<Store> {
-    if let Some(path) = sqlite_file(url, db) {
+async fn intake_store(
+    url: &str,
+    db: &DatabaseConnection,
+    file: Option<std::path::PathBuf>,
+) -> anyhow::Result<Store> {
+    if let Some(path) = file {
         Ok(Store::SqliteFile {
             path,
             cache_kib: INTAKE_CACHE_KIB,
@@ -159,11 +163,12 @@ impl Application {
         };
         let jobs_ready = Arc::new(tokio::sync::Notify::new());
         let url = config.database_url.expose_secret();
-        let writes = match sqlite_file(url, &db) {
+        let file = sqlite_file(url, &db);
+        let writes = match file.clone() {
             Some(path) => Writes::on_sqlite_file(path),
             None => Writes::through(db.clone()),
         };
-        let intake = crate::server::sms::intake::Intake::start(intake_store(url, &db).await?);
+        let intake = crate::server::sms::intake::Intake::start(intake_store(url, &db, file).await?);
         let state = AppState {
             live: crate::server::live::Live::start(&db, Arc::clone(&jobs_ready)),
             connections: Arc::default(),

@@ -294,7 +294,7 @@ async fn release(state: &AppState, id: Uuid) {
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::State.eq("running"))
         .build(state.writes.backend());
-    let released = state.writes.run(vec![release]).await;
+    let released = state.writes.run_statement(release).await;
     match released {
         Ok(_) => tracing::info!(job_id = %id, "stopping: the job in hand went back to the queue"),
         Err(error) => {
@@ -313,9 +313,9 @@ async fn keep_lease(state: &AppState, id: Uuid) -> std::convert::Infallible {
             .filter(job::Column::Id.eq(id))
             .filter(job::Column::State.eq("running"))
             .build(state.writes.backend());
-        let renewed = state.writes.run(vec![renew]).await;
+        let renewed = state.writes.run_statement(renew).await;
         match renewed {
-            Ok(changed) if changed.first() == Some(&1) => {}
+            Ok(1) => {}
             Ok(_) => tracing::warn!(job_id = %id, "a running job's lease could not be renewed"),
             Err(error) => {
                 tracing::warn!(job_id = %id, %error, "a running job's lease could not be renewed");
@@ -400,7 +400,7 @@ async fn finish(
     let update = update
         .filter(job::Column::Id.eq(id))
         .build(state.writes.backend());
-    state.writes.run(vec![update]).await.map(|_| ())
+    state.writes.run_statement(update).await.map(|_| ())
 }
 
 impl From<DbErr> for Setback {

@@ -648,7 +648,7 @@ pub async fn apply_status(
             .filter(message::Column::TwilioSid.eq(twilio_sid))
             .filter(message::Column::Status.eq(found.status.as_str()))
             .build(writes.backend());
-        let written = writes.run(vec![update]).await?.first() == Some(&1);
+        let written = writes.run_statement(update).await? == 1;
         if written {
             return Ok(Some(found));
         }
@@ -769,7 +769,7 @@ pub async fn queue_outbound(
 /// on its way before the take-over or never sent. Returns whether the caller may send.
 pub async fn claim_send(writes: &Writes, message_id: Uuid, automatic: bool) -> Result<bool, DbErr> {
     let statement = claim_send_statement(writes.backend(), message_id, automatic, now());
-    Ok(writes.run(vec![statement]).await?.first() == Some(&1))
+    Ok(writes.run_statement(statement).await? == 1)
 }
 
 fn claim_send_statement(
@@ -807,7 +807,7 @@ pub async fn record_sent(
         .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(message::Column::Id.eq(message_id))
         .build(writes.backend());
-    writes.run(vec![statement]).await.map(|_| ())
+    writes.run_statement(statement).await.map(|_| ())
 }
 
 /// An outbound message ends without reaching the customer: `failed` (with Twilio's code when it
@@ -824,7 +824,7 @@ pub async fn record_unsent(
         .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(message::Column::Id.eq(message_id))
         .build(writes.backend());
-    writes.run(vec![statement]).await.map(|_| ())
+    writes.run_statement(statement).await.map(|_| ())
 }
 
 /// A widget message reached the visitor's conversation: it is delivered the moment it is stored
@@ -835,7 +835,7 @@ pub async fn record_delivered(writes: &Writes, message_id: Uuid) -> Result<(), D
         .col_expr(message::Column::UpdatedAt, Expr::value(now()))
         .filter(message::Column::Id.eq(message_id))
         .build(writes.backend());
-    writes.run(vec![statement]).await.map(|_| ())
+    writes.run_statement(statement).await.map(|_| ())
 }
 
 /// A visitor's widget conversation with a chatbot, by the visitor's address.
@@ -892,7 +892,6 @@ pub async fn sid_is_known(db: &DatabaseConnection, sid: &str) -> Result<bool, Db
         .is_some())
 }
 
-/// The bot's reply to an inbound message, if one was recorded.
 /// Message `id` and the bot's reply to it, if any, in one query.
 pub async fn message_and_reply(
     db: &DatabaseConnection,
@@ -912,6 +911,7 @@ pub async fn message_and_reply(
     Ok((this.into_iter().next(), replies.into_iter().next()))
 }
 
+/// The bot's reply to an inbound message, if one was recorded.
 pub async fn reply_to(
     db: &DatabaseConnection,
     inbound_id: Uuid,

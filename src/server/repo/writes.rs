@@ -74,6 +74,16 @@ impl Writes {
         }
     }
 
+    /// Runs one statement and returns the rows it changed once it is committed.
+    pub async fn run_statement(&self, statement: Statement) -> Result<u64, DbErr> {
+        Ok(self
+            .run(vec![statement])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or_default())
+    }
+
     /// Runs `statements` in order, all or none, and returns the rows each one changed once they are
     /// committed.
     pub async fn run(&self, statements: Vec<Statement>) -> Result<Vec<u64>, DbErr> {
@@ -93,7 +103,7 @@ impl Writes {
             Inner::Pool(db) if statements.len() == 1 => {
                 let _gate = super::write_gate(db).await;
                 let mut changed = Vec::with_capacity(1);
-                if let Some(statement) = statements.into_iter().next() {
+                for statement in statements {
                     changed.push(db.execute_raw(statement).await?.rows_affected());
                 }
                 Ok(changed)
@@ -115,14 +125,7 @@ impl Writes {
 /// answers each.
 fn commit_groups(mut connection: rusqlite::Connection, mut receiver: mpsc::Receiver<Write>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = receiver.blocking_recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match receiver.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+    while receiver.blocking_recv_many(&mut group, MAX_GROUP) > 0 {
         let outcome = {
             let _gate = super::sqlite_write_gate_blocking();
             run_group(&mut connection, &group)

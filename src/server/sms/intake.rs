@@ -161,14 +161,7 @@ fn commit_sqlite_batches(
         sqlite_ingest::record_inbound_batch(&mut connection, &incoming(batch))
             .map_err(|error| error.to_string())
     };
-    while let Some(first) = receiver.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match receiver.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+    while receiver.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         let stored = store(&batch);
         let mut alone = Vec::new();
         answer(&mut batch, stored, &mut alone);
