@@ -559,16 +559,34 @@ async fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("benchmarking in {} ({cores} cores)…", dir.display());
 
+    let only = Only::from_env();
     drop_bench_databases().await;
-    let reference = reference(&dir);
-    if reference.is_none() {
-        println!("(no Flask reference: run through scripts/bench, which installs it)");
-    }
-    let sqlite = ingestion(false, &dir).await;
-    let postgres = ingestion(true, &dir).await;
-    let sqlite_replies = replies(false, &dir).await;
-    let postgres_replies = replies(true, &dir).await;
-    let bundle = bundle();
+    let reference = if only.wants("flask") {
+        let reference = reference(&dir);
+        if reference.is_none() {
+            println!("(no Flask reference: run through scripts/bench, which installs it)");
+        }
+        reference
+    } else {
+        None
+    };
+    let sqlite = match only.wants("sqlite") {
+        true => Some(ingestion(false, &dir).await),
+        false => None,
+    };
+    let postgres = match only.wants("postgres") {
+        true => Some(ingestion(true, &dir).await),
+        false => None,
+    };
+    let sqlite_replies = match only.wants("sqlite-replies") {
+        true => Some(replies(false, &dir).await),
+        false => None,
+    };
+    let postgres_replies = match only.wants("postgres-replies") {
+        true => Some(replies(true, &dir).await),
+        false => None,
+    };
+    let bundle = only.wants("bundle").then(bundle);
 
     let mut table = String::new();
     let date = chrono::Utc::now().format("%Y-%m-%d");
@@ -601,7 +619,11 @@ async fn main() {
             saturated.errors + saturated.non2xx + fixed.errors + fixed.non2xx,
         );
     }
-    for (name, run) in [("SQLite", &sqlite), ("PostgreSQL", &postgres)] {
+    let ingestions = [("SQLite", &sqlite), ("PostgreSQL", &postgres)];
+    for (name, run) in ingestions
+        .iter()
+        .filter_map(|(name, run)| Some((name, run.as_ref()?)))
+    {
         let _ = writeln!(
             table,
             "| Viesti /healthz, {name} | {:.0} | {} | {} | {} | | | | | 1.00× | {} |",
@@ -626,15 +648,20 @@ async fn main() {
             run.webhook.errors + run.webhook.non2xx + run.fixed.errors + run.fixed.non2xx,
         );
     }
-    let _ = writeln!(
-        table,
-        "\n| inbound → reply accepted by Twilio (model double answers at once) | p50 | p99 |"
-    );
-    let _ = writeln!(table, "|---|---:|---:|");
+    if sqlite_replies.is_some() || postgres_replies.is_some() {
+        let _ = writeln!(
+            table,
+            "\n| inbound → reply accepted by Twilio (model double answers at once) | p50 | p99 |"
+        );
+        let _ = writeln!(table, "|---|---:|---:|");
+    }
     for (name, runs) in [
         ("SQLite", &sqlite_replies),
         ("PostgreSQL", &postgres_replies),
-    ] {
+    ]
+    .iter()
+    .filter_map(|(name, runs)| Some((name, runs.as_ref()?)))
+    {
         for ((p50, p99), what) in runs
             .iter()
             .zip(["1 conversation", "100 conversations at once"])
@@ -647,29 +674,86 @@ async fn main() {
             );
         }
     }
-    let _ = writeln!(
-        table,
-        "\n| server memory (RSS, MiB) | idle | peak under the webhook load |"
-    );
-    let _ = writeln!(table, "|---|---:|---:|");
-    for (name, run) in [("SQLite", &sqlite), ("PostgreSQL", &postgres)] {
+    if ingestions.iter().any(|(_, run)| run.is_some()) {
+        let _ = writeln!(
+            table,
+            "\n| server memory (RSS, MiB) | idle | peak under the webhook load |"
+        );
+        let _ = writeln!(table, "|---|---:|---:|");
+    }
+    for (name, run) in ingestions
+        .iter()
+        .filter_map(|(name, run)| Some((name, run.as_ref()?)))
+    {
         let _ = writeln!(
             table,
             "| {name} | {:.0} | {:.0} |",
             run.rss_idle, run.rss_peak
         );
     }
-    let _ = writeln!(
-        table,
-        "\nBrowser bundle (`cargo leptos build --release --split`, `scripts/bundle-size`):\n\n```\n{bundle}```"
-    );
+    if let Some(bundle) = bundle {
+        let _ = writeln!(
+            table,
+            "\nBrowser bundle (`cargo leptos build --release --split`, `scripts/bundle-size`):\n\n```\n{bundle}```"
+        );
+    }
     println!("\n{table}");
+    if only.is_partial() {
+        println!("a partial run (VIESTI_BENCH_ONLY): docs/bench is left as it was");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let out = repo_root().join("docs/bench");
     std::fs::create_dir_all(&out).expect("docs/bench");
     let file = out.join(format!("{date}.md"));
     std::fs::write(&file, &table).expect("write the table");
     println!("written to {}", file.display());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The parts of the benchmark to run: all of them, or those `VIESTI_BENCH_ONLY` names (a comma list
+/// of `flask`, `sqlite`, `postgres`, `sqlite-replies`, `postgres-replies`, `bundle`), to measure one
+/// change quickly. A partial run prints its rows and leaves `docs/bench` alone.
+struct Only(Option<Vec<String>>);
+
+impl Only {
+    const PARTS: [&str; 6] = [
+        "flask",
+        "sqlite",
+        "postgres",
+        "sqlite-replies",
+        "postgres-replies",
+        "bundle",
+    ];
+
+    fn from_env() -> Self {
+        let Ok(list) = std::env::var("VIESTI_BENCH_ONLY") else {
+            return Self(None);
+        };
+        let parts: Vec<String> = list
+            .split(',')
+            .map(|part| part.trim().to_owned())
+            .filter(|part| !part.is_empty())
+            .collect();
+        for part in &parts {
+            assert!(
+                Self::PARTS.contains(&part.as_str()),
+                "VIESTI_BENCH_ONLY: unknown part {part:?}; the parts are {}",
+                Self::PARTS.join(", ")
+            );
+        }
+        Self(Some(parts))
+    }
+
+    fn wants(&self, part: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|parts| parts.iter().any(|p| p == part))
+    }
+
+    fn is_partial(&self) -> bool {
+        self.0.is_some()
+    }
 }
 
 /// Drops the PostgreSQL databases earlier runs left (`viesti_bench_*`), so runs do not pile up.

@@ -42,6 +42,10 @@ pub struct Config {
     pub workers: usize,
     /// `VIESTI_RETRY_BASE_MS`: the first retry delay of a failed reply job, doubled each try; default 2000.
     pub retry_base: std::time::Duration,
+    /// `VIESTI_WORKER_POLL_MS`: how often an idle worker looks for jobs that came due by themselves
+    /// (a retry's time, an expired lease); default 500. New work wakes workers at once, on every
+    /// instance, whatever this is.
+    pub worker_poll: std::time::Duration,
     /// `SENTRY_DSN`: errors are reported to Sentry only when it is set.
     pub sentry_dsn: Option<SecretString>,
     /// `DEFAULT_PLAN`: the plan new workspaces start on.
@@ -221,6 +225,7 @@ impl Config {
             };
         let twilio_timeout = milliseconds("VIESTI_TWILIO_TIMEOUT_MS", 100..=60_000, 10_000)?;
         let retry_base = milliseconds("VIESTI_RETRY_BASE_MS", 1..=600_000, 2_000)?;
+        let worker_poll = milliseconds("VIESTI_WORKER_POLL_MS", 10..=600_000, 500)?;
 
         let default_plan = match get("DEFAULT_PLAN") {
             Some(plan) => plan
@@ -243,6 +248,7 @@ impl Config {
             workers,
             twilio_timeout,
             retry_base,
+            worker_poll,
             sentry_dsn,
             default_plan,
         })
@@ -387,6 +393,7 @@ mod tests {
             ("VIESTI_WORKERS", "65"),
             ("VIESTI_RETRY_BASE_MS", "soon"),
             ("VIESTI_TWILIO_TIMEOUT_MS", "5"),
+            ("VIESTI_WORKER_POLL_MS", "0"),
         ];
         for (variable, value) in cases {
             let error =

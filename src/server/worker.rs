@@ -35,7 +35,6 @@ pub const LEASE: Duration = Duration::from_secs(15);
 const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// Tries before a job is given up (its reason stays on the job and the message).
 pub const MAX_ATTEMPTS: i32 = 6;
-const POLL: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// Said to a customer who sent only a picture (MMS is not supported).
@@ -79,6 +78,11 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
             continue;
         }
+        // Listening before the claim: a wake that comes while the claim runs (another instance's
+        // NOTIFY wakes only the workers waiting at that moment) is kept for the wait below.
+        let woken = state.jobs_ready.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         match claim(&state, room).await {
             Ok(jobs) if !jobs.is_empty() => {
                 for job in jobs {
@@ -88,15 +92,15 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(_) => {
                 // A job finishing here may make its conversation's next one ready.
                 tokio::select! {
-                    () = state.jobs_ready.notified() => {}
+                    () = woken => {}
                     () = running.one_finished() => {}
-                    () = tokio::time::sleep(POLL) => {}
+                    () = tokio::time::sleep(state.config.worker_poll) => {}
                     _ = shutdown.changed() => {}
                 }
             }
             Err(error) => {
                 tracing::error!(tags.channel = "channels/sms", %error, "could not claim a job");
-                tokio::time::sleep(POLL).await;
+                tokio::time::sleep(state.config.worker_poll).await;
             }
         }
     }

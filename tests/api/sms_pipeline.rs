@@ -926,3 +926,48 @@ on_both_databases!(
     a_model_failure_is_retried_with_backoff,
     a_job_left_by_a_dead_worker_is_taken_over_after_its_lease_and_sent_once,
 );
+
+/// PostgreSQL, several instances: a text taken by a web-only instance wakes the idle worker of
+/// another instance through NOTIFY. That worker polls only every 10 minutes, so without the wake the
+/// reply could not come within `eventually`'s 10 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_taken_by_one_instance_wakes_the_idle_worker_of_another() {
+    let sms = connected(Backend::Postgres, &[("VIESTI_WORKERS", "0")]).await;
+    let base = sms
+        .app
+        .twilio_api_base
+        .clone()
+        .expect("emulator")
+        .to_string();
+    let _worker = crate::helpers::spawn_on_database_with(
+        &sms.app.database_url,
+        sms.app.data_dir.path(),
+        &[
+            ("TWILIO_API_BASE", base.as_str()),
+            ("MODEL_API_BASE", sms.model_url.as_str()),
+            ("VIESTI_WORKERS", "1"),
+            ("VIESTI_WORKER_POLL_MS", "600000"),
+        ],
+    )
+    .await;
+    // Both instances listen, and the worker has had a second to look for jobs once and find none:
+    // from then on only a wake can bring it the job queued below.
+    eventually("both instances listening", || async {
+        sms.app
+            .count(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .await
+            >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
+    eventually("the reply, sent by the woken worker", || async {
+        !sms.replies().is_empty()
+    })
+    .await;
+    assert_eq!(sms.replies()[0].body, "Echo: Are you open?");
+}
