@@ -177,12 +177,20 @@ async fn read_known(txn: &WriteTransaction, batch: &[Incoming<'_>]) -> Result<Kn
         .collect();
 
     // Read after the conversations are locked, so a concurrent STOP is seen.
-    let business: Vec<&str> = distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
-    let contacts = sms_contact::Entity::find()
-        .filter(sms_contact::Column::CustomerNumber.is_in(customers))
-        .filter(sms_contact::Column::BusinessNumber.is_in(business))
-        .all(&**txn)
-        .await?;
+    let contacts = if txn.get_database_backend() == DatabaseBackend::Postgres {
+        sms_contact::Entity::find()
+            .from_raw_sql(contacts_by_pair(batch))
+            .all(&**txn)
+            .await?
+    } else {
+        let business: Vec<&str> =
+            distinct(batch.iter().map(|i| i.connection.phone_number.as_str()));
+        sms_contact::Entity::find()
+            .filter(sms_contact::Column::CustomerNumber.is_in(customers))
+            .filter(sms_contact::Column::BusinessNumber.is_in(business))
+            .all(&**txn)
+            .await?
+    };
     Ok(Known {
         current,
         seen,
@@ -595,6 +603,31 @@ fn locked_conversations(batch: &[Incoming<'_>]) -> Statement {
            WHERE chatbot_id = k.chatbot_id AND channel = $2 AND customer_address = k.address \
            FOR UPDATE) AS c",
         [serde_json::Value::Array(keys).into(), SMS.into()],
+    )
+}
+
+/// PostgreSQL: the batch's customers' contact rows, each (business number, customer) pair looked up
+/// through the unique index (`LIMIT 1`, one row per pair anyway, keeps the planner from turning the
+/// lookups into a scan of the table). With `customer_number IN (…) AND business_number IN (…)` and
+/// statistics from when the table was small, the planner read every contact of the business and
+/// filtered them (4 ms a batch at 5,000 contacts, the largest cost of ingestion in a profile).
+fn contacts_by_pair(batch: &[Incoming<'_>]) -> Statement {
+    let mut keys: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|i| (i.connection.phone_number.as_str(), i.inbound.from.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let keys: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|(business, customer)| serde_json::json!({"business": business, "customer": customer}))
+        .collect();
+    Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT s.* FROM jsonb_to_recordset($1::jsonb) AS k(business varchar, customer varchar) \
+         CROSS JOIN LATERAL (SELECT * FROM sms_contacts \
+           WHERE business_number = k.business AND customer_number = k.customer LIMIT 1) AS s",
+        [serde_json::Value::Array(keys).into()],
     )
 }
 
