@@ -570,21 +570,25 @@ async fn main() {
     } else {
         None
     };
-    let sqlite = match only.wants("sqlite") {
-        true => Some(ingestion(false, &dir).await),
-        false => None,
+    let sqlite = if only.wants("sqlite") {
+        Some(ingestion(false, &dir).await)
+    } else {
+        None
     };
-    let postgres = match only.wants("postgres") {
-        true => Some(ingestion(true, &dir).await),
-        false => None,
+    let postgres = if only.wants("postgres") {
+        Some(ingestion(true, &dir).await)
+    } else {
+        None
     };
-    let sqlite_replies = match only.wants("sqlite-replies") {
-        true => Some(replies(false, &dir).await),
-        false => None,
+    let sqlite_replies = if only.wants("sqlite-replies") {
+        Some(replies(false, &dir).await)
+    } else {
+        None
     };
-    let postgres_replies = match only.wants("postgres-replies") {
-        true => Some(replies(true, &dir).await),
-        false => None,
+    let postgres_replies = if only.wants("postgres-replies") {
+        Some(replies(true, &dir).await)
+    } else {
+        None
     };
     let bundle = only.wants("bundle").then(bundle);
 
