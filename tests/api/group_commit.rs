@@ -502,12 +502,6 @@ async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend
 /// instance; a text it did not acknowledge, sent again as Twilio would, is stored and answered once.
 async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend: Backend) {
     let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "0")]).await);
-    let twilio = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
     let (mut doomed, doomed_base) = sms.serve_process(&[("VIESTI_WORKERS", "0")]);
     let client = reqwest::Client::new();
     eventually("the server process up", || async {
@@ -607,15 +601,7 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     for i in (0..TEXTS).filter(|i| !acknowledged[*i]) {
         assert!(send(web.clone(), i).await, "retry of text {i}");
     }
-    let _healthy = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", twilio.as_str()),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-        ],
-    )
-    .await;
+    let _healthy = sms.another_instance(&[]).await;
     let started = std::time::Instant::now();
     while sms.all_replies().len() < TEXTS {
         assert!(

@@ -949,18 +949,7 @@ async fn open_live_streams_end_when_the_server_stops_so_browsers_reconnect(backe
 
 async fn a_change_on_one_instance_reaches_a_browser_on_another() {
     let sms = connected(Backend::Postgres, &[]).await;
-    let base = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
-    let second = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[("TWILIO_API_BASE", base.as_str()), ("VIESTI_WORKERS", "0")],
-    )
-    .await;
+    let second = sms.another_instance(&[("VIESTI_WORKERS", "0")]).await;
     // The owner's session is in the shared database: the same cookie works on the second instance.
     let mut stream = open_stream(&sms.app.client, format!("{second}/api/inbox/events")).await;
     sms.text("Through the first instance").await;

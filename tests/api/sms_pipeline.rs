@@ -148,6 +148,32 @@ impl Sms {
             .collect()
     }
 
+    /// The emulator's API base, as another instance needs it.
+    pub fn twilio_base(&self) -> String {
+        self.app
+            .twilio_api_base
+            .clone()
+            .expect("emulator")
+            .to_string()
+    }
+
+    /// Another instance of the app in this process, on this database, sending through this emulator
+    /// and asking this model double, with `extra` environment values; returns its address.
+    pub async fn another_instance(&self, extra: &[(&str, &str)]) -> String {
+        let twilio = self.twilio_base();
+        let mut vars = vec![
+            ("TWILIO_API_BASE", twilio.as_str()),
+            ("MODEL_API_BASE", self.model_url.as_str()),
+        ];
+        vars.extend_from_slice(extra);
+        crate::helpers::spawn_on_database_with(
+            &self.app.database_url,
+            self.app.data_dir.path(),
+            &vars,
+        )
+        .await
+    }
+
     /// Another instance of the app as a separate `viesti serve` process on this database, with
     /// `extra` environment values; returns it and its address.
     pub fn serve_process(&self, extra: &[(&str, &str)]) -> (std::process::Child, String) {
@@ -724,22 +750,9 @@ async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend
 
 async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: Backend) {
     let sms = connected(backend, &[]).await;
-    let base = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
-    let _second = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", base.as_str()),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-            ("VIESTI_RETRY_BASE_MS", "50"),
-        ],
-    )
-    .await;
+    let _second = sms
+        .another_instance(&[("VIESTI_RETRY_BASE_MS", "50")])
+        .await;
     let customers: Vec<E164> = (0..6)
         .map(|i| E164::parse(&format!("+3585012300{i:02}")).expect("number"))
         .collect();
@@ -784,19 +797,11 @@ async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: B
 }
 
 /// A text in the hands of a worker in a separate `viesti serve` process (this instance takes
-/// webhooks only), held there by a model that takes 30 s: the instance, the Twilio API base both
-/// use, and the worker process.
-async fn a_text_held_by_a_slow_worker_process(
-    backend: Backend,
-) -> (Sms, String, std::process::Child) {
+/// webhooks only), held there by a model that takes 30 s: the instance and the worker process.
+async fn a_text_held_by_a_slow_worker_process(backend: Backend) -> (Sms, std::process::Child) {
     let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
     *sms.model.delay.lock().expect("lock") = Duration::from_secs(30);
-    let base = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
+    let base = sms.twilio_base();
     let (worker, _) = sms.serve_process(&[
         ("TWILIO_API_BASE", base.as_str()),
         ("MODEL_API_BASE", sms.model_url.as_str()),
@@ -808,28 +813,20 @@ async fn a_text_held_by_a_slow_worker_process(
         !sms.model.requests.lock().expect("lock").is_empty()
     })
     .await;
-    (sms, base, worker)
+    (sms, worker)
 }
 
 /// Starts a healthy instance (with workers and a model that answers at once) on the same database;
 /// returns its address.
-async fn a_healthy_instance(sms: &Sms, base: &str) -> String {
+async fn a_healthy_instance(sms: &Sms) -> String {
     *sms.model.delay.lock().expect("lock") = Duration::ZERO;
-    crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", base),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-        ],
-    )
-    .await
+    sms.another_instance(&[]).await
 }
 
 async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once(
     backend: Backend,
 ) {
-    let (sms, base, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
+    let (sms, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
     assert_eq!(
         sms.app
             .count("SELECT COUNT(*) FROM jobs WHERE state = 'running'")
@@ -845,7 +842,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
     let killed = std::time::Instant::now();
 
     // Its lease runs out (15 s at most, not fast-forwarded), and a healthy instance takes it over.
-    let _healthy = a_healthy_instance(&sms, &base).await;
+    let _healthy = a_healthy_instance(&sms).await;
     while sms.replies().is_empty() {
         // 15 s of lease at most, plus slack for a busy machine: far below the old 60 s lease.
         assert!(
@@ -867,7 +864,7 @@ async fn a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_on
 }
 
 async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend) {
-    let (sms, base, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
+    let (sms, mut worker) = a_text_held_by_a_slow_worker_process(backend).await;
     let stopped = std::process::Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status()
@@ -895,7 +892,7 @@ async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend)
     assert!(sms.replies().is_empty());
 
     // Another instance answers it straight away, with no lease to wait for.
-    let _healthy = a_healthy_instance(&sms, &base).await;
+    let _healthy = a_healthy_instance(&sms).await;
     eventually("the reply", || async { !sms.replies().is_empty() }).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sms.replies().len(), 1);
@@ -933,23 +930,9 @@ on_both_databases!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_taken_by_one_instance_wakes_the_idle_worker_of_another() {
     let sms = connected(Backend::Postgres, &[("VIESTI_WORKERS", "0")]).await;
-    let base = sms
-        .app
-        .twilio_api_base
-        .clone()
-        .expect("emulator")
-        .to_string();
-    let _worker = crate::helpers::spawn_on_database_with(
-        &sms.app.database_url,
-        sms.app.data_dir.path(),
-        &[
-            ("TWILIO_API_BASE", base.as_str()),
-            ("MODEL_API_BASE", sms.model_url.as_str()),
-            ("VIESTI_WORKERS", "1"),
-            ("VIESTI_WORKER_POLL_MS", "600000"),
-        ],
-    )
-    .await;
+    let _worker = sms
+        .another_instance(&[("VIESTI_WORKERS", "1"), ("VIESTI_WORKER_POLL_MS", "600000")])
+        .await;
     // Both instances listen, and the worker has had a second to look for jobs once and find none:
     // from then on only a wake can bring it the job queued below.
     eventually("both instances listening", || async {
