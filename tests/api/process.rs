@@ -42,6 +42,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// True once the server at `port` answers `/healthz` with 200.
+fn serving(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request =
+        format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let mut response = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut response).is_ok()
+        && response.starts_with("HTTP/1.1 200")
+}
+
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
     let dir = tempfile::tempdir().expect("dir");
@@ -58,14 +72,13 @@ async fn sigterm_lets_an_in_flight_request_finish_then_exits_cleanly() {
         .spawn()
         .expect("starts");
 
+    // The port is bound before the database is migrated: wait until the server answers.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut stream = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => break stream,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(error) => panic!("server never listened: {error}"),
-        }
-    };
+    while !serving(port) {
+        assert!(Instant::now() < deadline, "server never answered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     // A request whose body is still arriving when the signal comes.
     let body = "email=nobody%40example.com&password=whatever1234";
     write!(
