@@ -165,11 +165,22 @@ async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver
 
 /// Claims up to `limit` ready jobs: queued and due, or running with an expired lease; never one
 /// whose conversation has an earlier unfinished job (messages of a conversation are answered in
-/// order, so a conversation has at most one job in hand anywhere).
+/// order, so a conversation has at most one job in hand anywhere). The unfinished jobs are walked
+/// in order through `idx_jobs_pending` (its condition is repeated here, as SQLite uses a partial
+/// index only for a query that names it) and each is checked through
+/// `idx_jobs_pending_conversation`, so a claim stops once it has `limit` rather than reading every
+/// ready job.
 pub async fn claim(state: &AppState, limit: usize) -> Result<Vec<job::Model>, DbErr> {
     let db = &state.db;
-    let backend = db.get_database_backend();
-    let now = Utc::now();
+    let statement = claim_statement(db.get_database_backend(), limit, Utc::now());
+    let gate = crate::server::repo::write_gate(db).await;
+    let claimed = job::Entity::find().from_raw_sql(statement).all(db).await?;
+    drop(gate);
+    Ok(claimed)
+}
+
+/// The statement of [`claim`] at `now`.
+pub fn claim_statement(backend: DatabaseBackend, limit: usize, now: DateTime<Utc>) -> Statement {
     let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
     let (lock, p) = match backend {
         DatabaseBackend::Postgres => ("FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3"]),
@@ -179,7 +190,7 @@ pub async fn claim(state: &AppState, limit: usize) -> Result<Vec<job::Model>, Db
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = {lease}, updated_at = {now} \
          WHERE id IN (\
            SELECT j.id FROM jobs j \
-           WHERE j.run_at <= {now} \
+           WHERE j.state IN ('queued', 'running') AND j.run_at <= {now} \
              AND (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < {now})) \
              AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.conversation_id = j.conversation_id \
                              AND e.created_at < j.created_at AND e.state IN ('queued', 'running')) \
@@ -190,12 +201,7 @@ pub async fn claim(state: &AppState, limit: usize) -> Result<Vec<job::Model>, Db
         now = p[1],
         now2 = p[2],
     );
-    let statement =
-        Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()]);
-    let gate = crate::server::repo::write_gate(db).await;
-    let claimed = job::Entity::find().from_raw_sql(statement).all(db).await?;
-    drop(gate);
-    Ok(claimed)
+    Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()])
 }
 
 /// Why a job did not finish.

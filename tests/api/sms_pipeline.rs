@@ -899,7 +899,70 @@ async fn a_worker_stopped_by_sigterm_puts_its_job_back_at_once(backend: Backend)
     assert_eq!(sms.replies()[0].body, "Echo: Are you open?");
 }
 
+/// The worker's claim walks the unfinished jobs in the order it takes them and checks each one's
+/// conversation through an index, so it stops at its limit however many jobs are queued or done
+/// (it used to read and sort every ready job: 53 ms a claim with 25,000 queued on PostgreSQL).
+async fn the_claim_walks_the_unfinished_jobs_in_order_and_stops_at_its_limit(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    assert_eq!(sms.text("Are you open?").await, StatusCode::OK);
+    // 5,000 jobs done and 500 queued beside it, and fresh statistics, so that PostgreSQL plans for
+    // a table of this size rather than an empty one.
+    let seed = match backend {
+        Backend::Postgres => {
+            "INSERT INTO jobs (id, kind, conversation_id, message_id, state, attempts, run_at, created_at, updated_at) \
+             SELECT gen_random_uuid(), 'reply', c.conversation_id, gen_random_uuid(), \
+                    CASE WHEN g <= 5000 THEN 'done' ELSE 'queued' END, 0, \
+                    c.created_at + g * interval '1 ms', c.created_at + g * interval '1 ms', c.created_at \
+             FROM generate_series(1, 5500) g, (SELECT conversation_id, created_at FROM jobs) c; \
+             ANALYZE jobs"
+        }
+        Backend::Sqlite => {
+            "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 5500) \
+             INSERT INTO jobs (id, kind, conversation_id, message_id, state, attempts, run_at, created_at, updated_at) \
+             SELECT randomblob(16), 'reply', c.conversation_id, randomblob(16), \
+                    CASE WHEN x <= 5000 THEN 'done' ELSE 'queued' END, 0, c.created_at, c.created_at, c.created_at \
+             FROM g, (SELECT conversation_id, created_at FROM jobs) c; \
+             ANALYZE"
+        }
+    };
+    sms.app.db.execute_unprepared(seed).await.expect("seed");
+
+    let db = &sms.app.db;
+    let claim =
+        viesti::server::worker::claim_statement(db.get_database_backend(), 8, chrono::Utc::now());
+    let (explain, detail) = match backend {
+        Backend::Postgres => ("EXPLAIN ", 0),
+        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+    };
+    let plan: Vec<String> = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!("{explain}{}", claim.sql),
+            claim.values.map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .expect("explain")
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(detail).expect("plan line"))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("idx_jobs_pending "),
+        "walked in order:\n{plan}"
+    );
+    assert!(
+        plan.contains("idx_jobs_pending_conversation"),
+        "each one's conversation checked through its index:\n{plan}"
+    );
+    assert!(
+        !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+        "nothing sorted:\n{plan}"
+    );
+}
+
 on_both_databases!(
+    the_claim_walks_the_unfinished_jobs_in_order_and_stops_at_its_limit,
     a_worker_stopped_by_sigterm_puts_its_job_back_at_once,
     a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once,
     a_long_reply_is_cut_to_the_segment_budget_at_a_word,
