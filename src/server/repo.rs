@@ -2,6 +2,7 @@
 //! caller's workspace id and filters on it, so another workspace's ids simply are not found.
 pub mod accounts;
 pub mod chatbots;
+pub mod checkpoint;
 pub mod conversations;
 pub mod direct;
 pub mod inbox;

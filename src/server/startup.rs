@@ -4,6 +4,7 @@ use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
+use crate::server::repo::checkpoint::Checkpointer;
 use crate::server::repo::writes::Writes;
 use crate::server::sessions::DbSessionStore;
 use crate::server::sms::intake::Store;
@@ -164,6 +165,7 @@ impl Application {
         let jobs_ready = Arc::new(tokio::sync::Notify::new());
         let url = config.database_url.expose_secret();
         let file = sqlite_file(url, &db);
+        let checkpoints = file.clone().map(|path| Arc::new(Checkpointer::start(path)));
         let writes = match file.clone() {
             Some(path) => Writes::on_sqlite_file(path),
             None => Writes::through(db.clone()),
@@ -174,6 +176,7 @@ impl Application {
             connections: Arc::default(),
             intake,
             writes,
+            checkpoints,
             db,
             emulator,
             jobs_ready,

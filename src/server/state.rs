@@ -38,6 +38,9 @@ pub struct AppState {
     pub intake: crate::server::sms::intake::Intake,
     /// The reply path's writes, group-committed on an SQLite file.
     pub writes: crate::server::repo::writes::Writes,
+    /// On an SQLite file, the thread that copies its WAL into the database (it stops with the last
+    /// clone).
+    pub checkpoints: Option<Arc<crate::server::repo::checkpoint::Checkpointer>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
