@@ -156,6 +156,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sqlite_is_built_without_its_allocation_statistics() {
+        // `.cargo/config.toml` sets LIBSQLITE3_FLAGS: with the statistics on, every allocation of
+        // every connection takes one process-wide mutex.
+        let connection = Connection::open_in_memory().expect("open");
+        let used: bool = connection
+            .query_row(
+                "SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0')",
+                [],
+                |row| row.get(0),
+            )
+            .expect("query");
+        assert!(used, "SQLite was built without SQLITE_DEFAULT_MEMSTATUS=0");
+    }
+
+    #[test]
     fn values_are_bound_as_sqlx_binds_them() {
         let id = Uuid::now_v7();
         let at = DateTime::parse_from_rfc3339("2026-11-30T23:36:17.123456+00:00")
