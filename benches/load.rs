@@ -570,26 +570,10 @@ async fn main() {
     } else {
         None
     };
-    let sqlite = if only.wants("sqlite") {
-        Some(ingestion(false, &dir).await)
-    } else {
-        None
-    };
-    let postgres = if only.wants("postgres") {
-        Some(ingestion(true, &dir).await)
-    } else {
-        None
-    };
-    let sqlite_replies = if only.wants("sqlite-replies") {
-        Some(replies(false, &dir).await)
-    } else {
-        None
-    };
-    let postgres_replies = if only.wants("postgres-replies") {
-        Some(replies(true, &dir).await)
-    } else {
-        None
-    };
+    let sqlite = only.run("sqlite", ingestion(false, &dir)).await;
+    let postgres = only.run("postgres", ingestion(true, &dir)).await;
+    let sqlite_replies = only.run("sqlite-replies", replies(false, &dir)).await;
+    let postgres_replies = only.run("postgres-replies", replies(true, &dir)).await;
     let bundle = only.wants("bundle").then(bundle);
 
     let mut table = String::new();
@@ -753,6 +737,15 @@ impl Only {
         self.0
             .as_ref()
             .is_none_or(|parts| parts.iter().any(|p| p == part))
+    }
+
+    /// Runs `part` when this run wants it (a future does nothing until it is awaited).
+    async fn run<T>(&self, name: &str, part: impl std::future::Future<Output = T>) -> Option<T> {
+        if self.wants(name) {
+            Some(part.await)
+        } else {
+            None
+        }
     }
 
     fn is_partial(&self) -> bool {
