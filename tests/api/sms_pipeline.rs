@@ -926,9 +926,8 @@ async fn the_claim_walks_the_unfinished_jobs_in_order_and_stops_at_its_limit(bac
              ANALYZE"
         }
     };
-    sms.app.db.execute_unprepared(seed).await.expect("seed");
-
     let db = &sms.app.db;
+    db.execute_unprepared(seed).await.expect("seed");
     let claim =
         viesti::server::worker::claim_statement(db.get_database_backend(), 8, chrono::Utc::now());
     let (explain, detail) = match backend {

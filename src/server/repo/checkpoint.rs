@@ -72,13 +72,13 @@ fn open(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
 
 /// The WAL's frames, and how many of them are in the database.
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
-pub struct Wal {
-    pub frames: i64,
-    pub copied: i64,
+struct Wal {
+    frames: i64,
+    copied: i64,
 }
 
 /// One PASSIVE checkpoint: copies what it can without waiting for anyone.
-pub fn checkpoint(connection: &rusqlite::Connection) -> Result<Wal, rusqlite::Error> {
+fn checkpoint(connection: &rusqlite::Connection) -> Result<Wal, rusqlite::Error> {
     connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
         Ok(Wal {
             frames: row.get(1)?,
