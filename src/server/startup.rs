@@ -104,6 +104,7 @@ const STATEMENT_CACHE: usize = 1_024;
 const INTAKE_CACHE_KIB: u32 = 32 * 1024;
 
 async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let plain = plain_on_loopback(url, std::env::var_os("PGSSLMODE").is_some());
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -122,10 +123,46 @@ async fn open(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnect
                 .pragma("temp_store", "memory")
                 .statement_cache_capacity(STATEMENT_CACHE)
         })
-        .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
+        .map_sqlx_postgres_opts(move |postgres| {
+            let postgres = postgres.statement_cache_capacity(STATEMENT_CACHE);
+            if plain {
+                postgres.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+            } else {
+                postgres
+            }
+        });
     Database::connect(options)
         .await
         .context("could not connect to the database (DATABASE_URL)")
+}
+
+/// Whether a PostgreSQL URL names a server on this machine and says nothing of TLS (neither
+/// `sslmode` in the URL nor `PGSSLMODE` set): then Viesti connects without TLS rather than
+/// sqlx's default `prefer`, which encrypts whenever the server offers it. TLS over loopback protects
+/// nothing (the bytes never leave the machine) and cost a fifth of the reply path's time under load
+/// (`scripts/bench`, 100 conversations at once). A local TLS proxy (Cloud SQL's, say) listens in
+/// plain text itself; anything that wants TLS on loopback can still ask with `sslmode=require`.
+fn plain_on_loopback(url: &str, sslmode_in_environment: bool) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    let says_tls = sslmode_in_environment
+        || parsed
+            .query_pairs()
+            .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
+    let loopback = match parsed.host() {
+        // `postgres:` is not a special scheme to the URL standard, so an IPv4 address comes as a name.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    };
+    url.starts_with("postgres") && loopback && !says_tls
 }
 
 /// A built application, bound to its port but not yet serving.
@@ -380,4 +417,33 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown signal received: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn postgres_on_this_machine_is_reached_without_tls_unless_tls_is_asked_for() {
+        for url in [
+            "postgres://app@127.0.0.1:5432/viesti",
+            "postgresql://app:pw@localhost/viesti",
+            "postgres://app@127.0.0.53/viesti?application_name=x",
+            "postgres://app@[::1]:5432/viesti",
+        ] {
+            assert!(plain_on_loopback(url, false), "{url}");
+            assert!(!plain_on_loopback(url, true), "{url} with PGSSLMODE set");
+        }
+        for url in [
+            "postgres://app@127.0.0.1:5432/viesti?sslmode=require",
+            "postgres://app@localhost/viesti?ssl-mode=verify-full",
+            "postgres://app@db.example.com/viesti",
+            "postgres://app@10.0.0.5/viesti",
+            "postgres://app@[2001:db8::1]/viesti",
+            "sqlite://data/viesti.db?mode=rwc",
+            "not a url",
+        ] {
+            assert!(!plain_on_loopback(url, false), "{url}");
+        }
+    }
 }
