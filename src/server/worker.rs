@@ -11,9 +11,9 @@ use crate::domain::delivery::failure_reason;
 use crate::domain::inbox::ConversationStatus;
 use crate::domain::sms_text::{MAX_BODY_CHARS, fit};
 use crate::server::agent::{self, AgentError, Channel, Outcome};
-use crate::server::entities::{chatbot, conversation, job, message};
+use crate::server::entities::{conversation, job, message};
 use crate::server::metrics;
-use crate::server::repo::conversations;
+use crate::server::repo::conversations::{self, ReplyContext};
 use crate::server::repo::sms;
 use crate::server::state::AppState;
 use crate::server::twilio::client::TwilioError;
@@ -23,6 +23,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, Statement,
 };
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -213,24 +214,20 @@ enum Setback {
 }
 
 async fn process(state: &AppState, claimed: job::Model) {
-    // The conversation and its chatbot in one query.
-    let (conversation, chatbot) = match conversation::Entity::find_by_id(claimed.conversation_id)
-        .find_also_related(chatbot::Entity)
-        .one(&state.db)
-        .await
-    {
-        Ok(Some((conversation, chatbot))) => (Some(conversation), chatbot),
-        Ok(None) => (None, None),
+    // The conversation, its chatbot, the customer's opt-out and the connection's revision in one query.
+    let context = match conversations::reply_context(&state.db, claimed.conversation_id).await {
+        Ok(context) => context,
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not load a job's conversation");
             let _ = finish(state, claimed.id, "queued", Some(error.to_string()), None).await;
             return;
         }
     };
-    let outcome = match &conversation {
-        Some(conversation) => {
+    let conversation = context.as_ref().map(|c| c.conversation.clone());
+    let outcome = match &context {
+        Some(context) => {
             tokio::select! {
-                outcome = answer(state, &claimed, conversation, chatbot.as_ref()) => outcome,
+                outcome = answer(state, &claimed, context) => outcome,
                 never = keep_lease(state, claimed.id) => match never {},
             }
         }
@@ -423,25 +420,27 @@ impl From<DbErr> for Setback {
 async fn answer(
     state: &AppState,
     claimed: &job::Model,
-    conversation: &conversation::Model,
-    chatbot: Option<&chatbot::Model>,
+    context: &ReplyContext,
 ) -> Result<&'static str, Setback> {
     match claimed.kind.as_str() {
-        conversations::JOB_REPLY => answer_inbound(state, claimed, conversation, chatbot).await,
-        conversations::JOB_SEND => send_recorded(state, claimed, conversation).await,
+        conversations::JOB_REPLY => answer_inbound(state, claimed, context).await,
+        conversations::JOB_SEND => send_recorded(state, claimed, context).await,
         other => Err(Setback::Fail(format!("unknown job kind {other:?}"))),
     }
 }
 
 /// Where a conversation's texts go: the business's connection and number, and the customer's.
 struct Route {
-    connection: sms::SmsConnection,
+    connection: Arc<sms::SmsConnection>,
     from: E164,
     to: E164,
 }
 
-/// The route of an SMS conversation, if SMS is still connected for its chatbot.
-async fn route(state: &AppState, conversation: &conversation::Model) -> Result<Route, Setback> {
+/// The route of an SMS conversation, if SMS is still connected for its chatbot: the connection is
+/// this instance's copy in memory (its Auth Token already decrypted) while it has the id and
+/// revision the job's context read; a stale copy is dropped and the connection read again.
+async fn route(state: &AppState, context: &ReplyContext) -> Result<Route, Setback> {
+    let conversation = &context.conversation;
     let Some(from) = conversation
         .business_number
         .as_deref()
@@ -453,20 +452,43 @@ async fn route(state: &AppState, conversation: &conversation::Model) -> Result<R
     };
     let to = E164::parse(&conversation.customer_address)
         .map_err(|_| Setback::Fail("the customer's number is not E.164".into()))?;
-    match sms::find_by_number(&state.db, &state.keyring, &from).await {
-        Ok(Some(connection)) if connection.chatbot_id == conversation.chatbot_id => Ok(Route {
-            connection,
-            from,
-            to,
-        }),
-        Ok(_) => Err(Setback::Fail(
-            "SMS was disconnected before the reply could be sent".into(),
-        )),
-        Err(error) => Err(Setback::Retry(format!(
-            "loading the SMS connection: {error}"
-        ))),
+    let Some((id, revision)) = context.connection else {
+        return Err(Setback::Fail(DISCONNECTED.into()));
+    };
+    let current = |c: &sms::SmsConnection| {
+        c.id == id && c.revision == revision && c.chatbot_id == conversation.chatbot_id
+    };
+    for _ in 0..2 {
+        match state
+            .connections
+            .find(&state.db, &state.keyring, &from)
+            .await
+        {
+            Ok(Some(connection)) if current(&connection) => {
+                return Ok(Route {
+                    connection,
+                    from,
+                    to,
+                });
+            }
+            Ok(None) => return Err(Setback::Fail(DISCONNECTED.into())),
+            // A copy older than the row (or a row newer than the context): read it again.
+            Ok(Some(_)) => state.connections.forget(&from),
+            Err(error) => {
+                return Err(Setback::Retry(format!(
+                    "loading the SMS connection: {error}"
+                )));
+            }
+        }
     }
+    // Changed while this job looked twice: it was disconnected or reconnected just now; the job's
+    // context is stale, so try again later.
+    Err(Setback::Retry(
+        "the SMS connection changed while the reply was being sent".into(),
+    ))
 }
+
+const DISCONNECTED: &str = "SMS was disconnected before the reply could be sent";
 
 fn is_silenced(conversation: &conversation::Model) -> bool {
     conversation
@@ -479,10 +501,10 @@ fn is_silenced(conversation: &conversation::Model) -> bool {
 async fn answer_inbound(
     state: &AppState,
     claimed: &job::Model,
-    conversation: &conversation::Model,
-    chatbot: Option<&chatbot::Model>,
+    context: &ReplyContext,
 ) -> Result<&'static str, Setback> {
     let db = &state.db;
+    let conversation = &context.conversation;
     let (Some(inbound), reply) = conversations::message_and_reply(db, claimed.message_id).await?
     else {
         return Err(Setback::Fail(
@@ -494,8 +516,8 @@ async fn answer_inbound(
     }
     let route = match Channel::of(&conversation.channel) {
         Channel::Sms => {
-            let route = route(state, conversation).await?;
-            if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
+            let route = route(state, context).await?;
+            if context.opted_out {
                 return Ok("the customer opted out; no reply");
             }
             Some(route)
@@ -510,7 +532,7 @@ async fn answer_inbound(
             let text = if inbound.body.trim().is_empty() && inbound.attachments_dropped > 0 {
                 PICTURES_NOT_SUPPORTED.to_owned()
             } else {
-                let Some(chatbot) = chatbot else {
+                let Some(chatbot) = &context.chatbot else {
                     return Err(Setback::Fail("the chatbot no longer exists".into()));
                 };
                 match agent::respond(state, chatbot, &inbound, Channel::of(&conversation.channel))
@@ -567,9 +589,10 @@ async fn answer_inbound(
 async fn send_recorded(
     state: &AppState,
     claimed: &job::Model,
-    conversation: &conversation::Model,
+    context: &ReplyContext,
 ) -> Result<&'static str, Setback> {
     let db = &state.db;
+    let conversation = &context.conversation;
     let Some(outbound) = message::Entity::find_by_id(claimed.message_id)
         .one(db)
         .await?
@@ -579,8 +602,8 @@ async fn send_recorded(
     if Channel::of(&conversation.channel) == Channel::Web {
         return deliver_to_visitor(state, conversation, &outbound, false).await;
     }
-    let route = route(state, conversation).await?;
-    if conversations::is_opted_out(db, route.from.as_str(), route.to.as_str()).await? {
+    let route = route(state, context).await?;
+    if context.opted_out {
         conversations::record_unsent(&state.writes, outbound.id, "failed", Some(OPTED_OUT)).await?;
         return Ok("the customer opted out; not sent");
     }

@@ -960,7 +960,108 @@ async fn the_claim_walks_the_unfinished_jobs_in_order_and_stops_at_its_limit(bac
     );
 }
 
+/// A reply worker uses its instance's copy of the connection (Auth Token decrypted) only while the
+/// row still has that revision: after the token was changed on another instance, the worker that
+/// sent with the old one reads the connection again and sends with the new one (the emulator now
+/// refuses the old one, so a stale copy would leave the second text unanswered).
+async fn a_worker_holding_an_old_token_sends_with_the_new_one(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    let _worker = sms.another_instance(&[]).await;
+    assert_eq!(sms.text("First").await, StatusCode::OK);
+    // Delivered: no status callback of it is left to come, signed with the new token, and make
+    // the worker's instance read the connection again by itself.
+    eventually("the first reply delivered", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'")
+            .await
+            == 1
+    })
+    .await;
+
+    let new_token = "abcdefabcdefabcdefabcdefabcd1234";
+    sms.emulator.add_account(
+        sms.demo.account_sid.clone(),
+        viesti::domain::AuthToken::parse(new_token).expect("token"),
+        "Viesti demo",
+        viesti::server::twilio::emulator::AccountStatus::Active,
+    );
+    // Changed as another instance changes it: in the database, with no word to this process's apps.
+    let keyring = viesti::server::crypto::Keyring::new(
+        &viesti::server::config::EncryptionKey::from_base64(crate::helpers::TEST_ENCRYPTION_KEY)
+            .expect("key"),
+        &[],
+    );
+    let connection =
+        viesti::server::repo::sms::find_by_number(&sms.app.db, &keyring, &sms.demo.sms_number)
+            .await
+            .expect("read")
+            .expect("connected");
+    viesti::server::repo::sms::update(
+        &sms.app.db,
+        &keyring,
+        &connection,
+        &viesti::domain::AuthToken::parse(new_token).expect("token"),
+        &viesti::domain::FriendlyName::parse("").expect("name"),
+    )
+    .await
+    .expect("updated");
+
+    assert_eq!(sms.text("Second").await, StatusCode::OK);
+    eventually("the second reply, sent with the new token", || async {
+        sms.replies().len() == 2
+    })
+    .await;
+    assert_eq!(sms.replies()[1].body, "Echo: Second");
+}
+
+/// A reply still due when the customer texts STOP is never tried: the worker reads the opt-out
+/// together with the conversation (here the job waits for a worker until after the STOP).
+async fn a_reply_due_before_stop_is_not_written(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    assert_eq!(sms.text("STOP").await, StatusCode::OK);
+    let _worker = sms.another_instance(&[]).await;
+    eventually("the reply job done", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state = 'done'")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound'")
+            .await,
+        0,
+        "no reply was written, so none was tried"
+    );
+    assert!(sms.replies().is_empty());
+}
+
+/// A reply still due when SMS is disconnected (here on another instance: the row is gone) is given
+/// up with the reason, never sent.
+async fn a_reply_due_when_sms_is_disconnected_is_not_sent(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    sms.app.db_execute("DELETE FROM twilio_connections").await;
+    let _worker = sms.another_instance(&[]).await;
+    eventually("the reply job given up", || async {
+        sms.app
+            .count(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'failed' \
+                 AND last_error LIKE 'SMS was disconnected%'",
+            )
+            .await
+            >= 1
+    })
+    .await;
+    assert!(sms.all_replies().is_empty());
+}
+
 on_both_databases!(
+    a_worker_holding_an_old_token_sends_with_the_new_one,
+    a_reply_due_before_stop_is_not_written,
+    a_reply_due_when_sms_is_disconnected_is_not_sent,
     the_claim_walks_the_unfinished_jobs_in_order_and_stops_at_its_limit,
     a_worker_stopped_by_sigterm_puts_its_job_back_at_once,
     a_worker_process_killed_mid_job_is_taken_over_and_the_reply_goes_out_once,

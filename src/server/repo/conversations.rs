@@ -597,19 +597,6 @@ async fn save_contact(
     Ok(opted_out)
 }
 
-pub async fn is_opted_out(
-    db: &impl ConnectionTrait,
-    business_number: &str,
-    customer_number: &str,
-) -> Result<bool, DbErr> {
-    Ok(sms_contact::Entity::find()
-        .filter(sms_contact::Column::BusinessNumber.eq(business_number))
-        .filter(sms_contact::Column::CustomerNumber.eq(customer_number))
-        .one(db)
-        .await?
-        .is_some_and(|c| c.opted_out))
-}
-
 /// Applies a status callback to the outbound message with this Twilio SID, never moving it backwards.
 /// Returns the message (as it was) if we know the SID.
 ///
@@ -890,6 +877,63 @@ pub async fn sid_is_known(db: &DatabaseConnection, sid: &str) -> Result<bool, Db
         .one(db)
         .await?
         .is_some())
+}
+
+/// What a reply job needs to know of its conversation before it answers, read in one query: the
+/// conversation, its chatbot, whether the customer opted out of texts from the conversation's
+/// number, and the id and revision of the SMS connection that owns that number for the chatbot
+/// (to check a copy held in memory against; `None` once SMS was disconnected). A website
+/// conversation has no number: not opted out, no connection.
+#[derive(Debug)]
+pub struct ReplyContext {
+    pub conversation: conversation::Model,
+    pub chatbot: Option<chatbot::Model>,
+    pub opted_out: bool,
+    pub connection: Option<(Uuid, chrono::DateTime<Utc>)>,
+}
+
+impl sea_orm::FromQueryResult for ReplyContext {
+    fn from_query_result(row: &sea_orm::QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let connection_id: Option<Uuid> = row.try_get("", "connection_id")?;
+        let revision: Option<chrono::DateTime<Utc>> = row.try_get("", "connection_revision")?;
+        Ok(Self {
+            // The prefixes `find_also_related` gives the two entities' columns.
+            conversation: conversation::Model::from_query_result(row, "A_")?,
+            chatbot: chatbot::Model::from_query_result_optional(row, "B_")?,
+            opted_out: row
+                .try_get::<Option<bool>>("", "opted_out")?
+                .unwrap_or(false),
+            connection: connection_id.zip(revision),
+        })
+    }
+}
+
+/// The [`ReplyContext`] of conversation `id`, if it still exists.
+pub async fn reply_context(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<Option<ReplyContext>, DbErr> {
+    use sea_orm::{FromQueryResult, QuerySelect};
+    const CONTACT: &str = "FROM sms_contacts s WHERE s.business_number = conversations.business_number \
+                           AND s.customer_number = conversations.customer_address";
+    const CONNECTION: &str = "FROM twilio_connections t WHERE t.phone_number = conversations.business_number \
+                              AND t.chatbot_id = conversations.chatbot_id";
+    let select = conversation::Entity::find_by_id(id)
+        .find_also_related(chatbot::Entity)
+        .expr_as(
+            Expr::cust(format!("(SELECT s.opted_out {CONTACT})")),
+            "opted_out",
+        )
+        .expr_as(
+            Expr::cust(format!("(SELECT t.id {CONNECTION})")),
+            "connection_id",
+        )
+        .expr_as(
+            Expr::cust(format!("(SELECT t.updated_at {CONNECTION})")),
+            "connection_revision",
+        )
+        .build(db.get_database_backend());
+    ReplyContext::find_by_statement(select).one(db).await
 }
 
 /// Message `id` and the bot's reply to it, if any, in one query.
