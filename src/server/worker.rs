@@ -62,30 +62,20 @@ pub fn spawn(
 }
 
 /// Claims ready jobs while it has room and runs each in a task of its own. A conversation's next job
-/// becomes ready only when the one before it is finished (see [`claim`]); the task that finishes a
-/// job claims that next one itself ([`claim_next`]), so its replies keep their order however many
-/// run at once and no claim is spent looking for it. The worker claims again when woken (a job was
-/// queued on any instance), every `worker_poll` (retries come due, leases run out), and when a job
-/// finishes after a claim that filled every free place (more may be waiting).
+/// becomes ready only when the one before it is finished (see [`claim`]), so its replies keep their
+/// order however many run at once.
 async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let mut running = Running::default();
-    let mut wants_claim = true;
-    // The last claim took as many jobs as there was room for: more may be ready.
-    let mut saturated = false;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        running.reap(&state, &shutdown);
+        running.reap();
         let room = IN_FLIGHT_PER_WORKER.saturating_sub(running.tasks.len());
         if room == 0 {
-            let next = tokio::select! {
-                next = running.one_finished() => next,
-                _ = shutdown.changed() => None,
-            };
-            wants_claim = true;
-            if let Some(next) = next {
-                running.start(&state, next, &shutdown);
+            tokio::select! {
+                () = running.one_finished() => {}
+                _ = shutdown.changed() => {}
             }
             continue;
         }
@@ -94,56 +84,35 @@ async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         let woken = state.jobs_ready.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if wants_claim {
-            match claim(&state, room).await {
-                Ok(jobs) => {
-                    saturated = jobs.len() == room;
-                    for job in jobs {
-                        running.start(&state, job, &shutdown);
-                    }
-                    if saturated {
-                        continue;
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(tags.channel = "channels/sms", %error, "could not claim a job");
-                    tokio::time::sleep(state.config.worker_poll).await;
-                    continue;
+        match claim(&state, room).await {
+            Ok(jobs) if !jobs.is_empty() => {
+                for job in jobs {
+                    running.start(&state, job, &shutdown);
                 }
             }
-        }
-        wants_claim = false;
-        let poll = tokio::time::sleep(state.config.worker_poll);
-        tokio::pin!(poll);
-        loop {
-            let next = tokio::select! {
-                () = &mut woken => { wants_claim = true; None }
-                next = running.one_finished() => { wants_claim = saturated; next }
-                () = &mut poll => { wants_claim = true; None }
-                _ = shutdown.changed() => None,
-            };
-            if let Some(next) = next {
-                running.start(&state, next, &shutdown);
+            Ok(_) => {
+                // A job finishing here may make its conversation's next one ready.
+                tokio::select! {
+                    () = woken => {}
+                    () = running.one_finished() => {}
+                    () = tokio::time::sleep(state.config.worker_poll) => {}
+                    _ = shutdown.changed() => {}
+                }
             }
-            if wants_claim || *shutdown.borrow() {
-                break;
+            Err(error) => {
+                tracing::error!(tags.channel = "channels/sms", %error, "could not claim a job");
+                tokio::time::sleep(state.config.worker_poll).await;
             }
         }
     }
-    // Stopping: every job in hand goes back to the queue (see `run_one`), and so does a next job
-    // claimed meanwhile.
-    while let Some(done) = running.tasks.join_next().await {
-        if let Ok(Some(next)) = done {
-            release(&state, next.id).await;
-        }
-    }
+    // Stopping: every job in hand goes back to the queue (see `run_one`).
+    while running.tasks.join_next().await.is_some() {}
 }
 
-/// The jobs a worker has in hand, each in its own task; a task ends with the conversation's next
-/// job when it could claim it.
+/// The jobs a worker has in hand, each in its own task.
 #[derive(Default)]
 struct Running {
-    tasks: tokio::task::JoinSet<Option<job::Model>>,
+    tasks: tokio::task::JoinSet<()>,
     jobs: std::collections::HashMap<tokio::task::Id, Uuid>,
 }
 
@@ -162,68 +131,35 @@ impl Running {
         self.jobs.insert(task.id(), id);
     }
 
-    /// Forgets every finished task and starts the next jobs they claimed.
-    fn reap(&mut self, state: &AppState, shutdown: &watch::Receiver<bool>) {
+    fn reap(&mut self) {
         while let Some(done) = self.tasks.try_join_next_with_id() {
-            if let Some(next) = self.finished(done) {
-                self.start(state, next, shutdown);
-            }
+            self.forget(done.map(|(id, ())| id).unwrap_or_else(|error| error.id()));
         }
     }
 
-    /// Resolves when a job finishes (never, while none runs), with the next job its task claimed.
-    async fn one_finished(&mut self) -> Option<job::Model> {
+    /// Resolves when a job finishes (never, while none runs).
+    async fn one_finished(&mut self) {
         match self.tasks.join_next_with_id().await {
-            Some(done) => self.finished(done),
+            Some(done) => self.forget(done.map(|(id, ())| id).unwrap_or_else(|error| error.id())),
             None => std::future::pending().await,
         }
     }
 
-    fn finished(
-        &mut self,
-        done: Result<(tokio::task::Id, Option<job::Model>), tokio::task::JoinError>,
-    ) -> Option<job::Model> {
-        match done {
-            Ok((task, next)) => {
-                self.jobs.remove(&task);
-                next
-            }
-            Err(error) => {
-                self.jobs.remove(&error.id());
-                None
-            }
-        }
+    fn forget(&mut self, task: tokio::task::Id) {
+        self.jobs.remove(&task);
     }
 }
 
-/// Runs a job; once it is finished for good, claims its conversation's next job if that one is due.
-async fn run_one(
-    state: AppState,
-    job: job::Model,
-    mut shutdown: watch::Receiver<bool>,
-) -> Option<job::Model> {
-    let (id, conversation_id) = (job.id, job.conversation_id);
-    let finished = tokio::select! {
-        finished = process(&state, job) => finished,
+async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver<bool>) {
+    let id = job.id;
+    tokio::select! {
+        () = process(&state, job) => {}
         () = stopping(&mut shutdown) => {
             // Stopping: the job goes back to the queue at once rather than waiting for this worker
             // (a model call can take a while) or for its lease. Left anywhere, it resumes safely: a
             // recorded reply is reused, and one that may have reached Twilio is reconciled before
             // any resend.
             release(&state, id).await;
-            return None;
-        }
-    };
-    if !finished || *shutdown.borrow() {
-        return None;
-    }
-    match claim_next(&state, conversation_id).await {
-        Ok(next) => next,
-        Err(error) => {
-            // The next job stays queued; a claim takes it.
-            tracing::warn!(%error, %conversation_id, "could not claim a conversation's next job");
-            state.jobs_ready.notify_one();
-            None
         }
     }
 }
@@ -269,51 +205,6 @@ pub fn claim_statement(backend: DatabaseBackend, limit: usize, now: DateTime<Utc
     Statement::from_sql_and_values(backend, sql, [lease_until.into(), now.into(), now.into()])
 }
 
-/// Claims the next job of a conversation whose job was just finished: the earliest unfinished one,
-/// if it is queued and due (a job waiting for a retry keeps the conversation waiting, as in
-/// [`claim`]). Another worker's claim may take it first; then this one finds nothing.
-pub async fn claim_next(
-    state: &AppState,
-    conversation_id: Uuid,
-) -> Result<Option<job::Model>, DbErr> {
-    let db = &state.db;
-    let statement = claim_next_statement(db.get_database_backend(), conversation_id, Utc::now());
-    let gate = crate::server::repo::write_gate(db).await;
-    let claimed = job::Entity::find().from_raw_sql(statement).one(db).await?;
-    drop(gate);
-    Ok(claimed)
-}
-
-/// The statement of [`claim_next`] at `now`. The earliest unfinished job is found without
-/// `SKIP LOCKED`: skipping a locked one would pick the one after it, out of order.
-fn claim_next_statement(
-    backend: DatabaseBackend,
-    conversation_id: Uuid,
-    now: DateTime<Utc>,
-) -> Statement {
-    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-    let p = match backend {
-        DatabaseBackend::Postgres => ["$1", "$2", "$3"],
-        _ => ["?1", "?2", "?3"],
-    };
-    let sql = format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = {lease}, updated_at = {now} \
-         WHERE id = (\
-           SELECT j.id FROM jobs j WHERE j.conversation_id = {conversation} \
-             AND j.state IN ('queued', 'running') ORDER BY j.created_at LIMIT 1\
-         ) AND state = 'queued' AND run_at <= {now} \
-         RETURNING *",
-        lease = p[0],
-        now = p[1],
-        conversation = p[2],
-    );
-    Statement::from_sql_and_values(
-        backend,
-        sql,
-        [lease_until.into(), now.into(), conversation_id.into()],
-    )
-}
-
 /// Why a job did not finish.
 enum Setback {
     /// Worth another try later.
@@ -322,15 +213,14 @@ enum Setback {
     Fail(String),
 }
 
-/// Does a job and records its outcome; true when the job is finished for good (done or given up).
-async fn process(state: &AppState, claimed: job::Model) -> bool {
+async fn process(state: &AppState, claimed: job::Model) {
     // The conversation, its chatbot, the customer's opt-out and the connection's revision in one query.
     let context = match conversations::reply_context(&state.db, claimed.conversation_id).await {
         Ok(context) => context,
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not load a job's conversation");
             let _ = finish(state, claimed.id, "queued", Some(error.to_string()), None).await;
-            return false;
+            return;
         }
     };
     let conversation = context.as_ref().map(|c| c.conversation.clone());
@@ -348,7 +238,6 @@ async fn process(state: &AppState, claimed: job::Model) -> bool {
         Some(c) if c.channel == conversations::WEB => "channels/web",
         _ => "channels/sms",
     };
-    let terminal = !matches!(&outcome, Err(Setback::Retry(_)) if claimed.attempts < MAX_ATTEMPTS);
     let result = match outcome {
         Ok(note) => {
             tracing::info!(job_id = %claimed.id, note, "reply job done");
@@ -380,19 +269,14 @@ async fn process(state: &AppState, claimed: job::Model) -> bool {
             finish(state, claimed.id, "failed", Some(reason), None).await
         }
     };
-    let recorded = match result {
-        Ok(()) => true,
-        Err(error) => {
-            tracing::error!(tags.channel = channel, %error, job_id = %claimed.id, "could not record a job's outcome");
-            false
-        }
-    };
+    if let Err(error) = result {
+        tracing::error!(tags.channel = channel, %error, job_id = %claimed.id, "could not record a job's outcome");
+    }
     if let Some(conversation) = conversation {
         state
             .live
             .publish(conversation.workspace_id, Some(conversation.id));
     }
-    terminal && recorded
 }
 
 /// Resolves once `shutdown` turns true (never, if its sender is gone).

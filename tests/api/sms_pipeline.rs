@@ -1058,36 +1058,7 @@ async fn a_reply_due_when_sms_is_disconnected_is_not_sent(backend: Backend) {
     assert!(sms.all_replies().is_empty());
 }
 
-/// A conversation's next text, queued while the job before it runs (so no claim can take it then),
-/// is taken up by the task that finishes that job: the worker polls only every 10 minutes, so
-/// without that the second reply could not come within `eventually`'s 10 s.
-async fn a_conversations_next_text_is_taken_up_when_the_job_before_it_finishes(backend: Backend) {
-    let sms = connected(
-        backend,
-        &[("VIESTI_WORKERS", "1"), ("VIESTI_WORKER_POLL_MS", "600000")],
-    )
-    .await;
-    *sms.model.delay.lock().expect("lock") = Duration::from_millis(1_500);
-    assert_eq!(sms.text("First").await, StatusCode::OK);
-    eventually("the first text with the model", || async {
-        sms.model.requests.lock().expect("lock").len() == 1
-    })
-    .await;
-    assert_eq!(sms.text("Second").await, StatusCode::OK);
-    assert_eq!(
-        sms.app
-            .count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
-            .await,
-        1,
-        "the second text's job waits for the first"
-    );
-    eventually("both replies", || async { sms.replies().len() == 2 }).await;
-    let bodies: Vec<String> = sms.replies().into_iter().map(|r| r.body).collect();
-    assert_eq!(bodies, ["Echo: First", "Echo: Second"]);
-}
-
 on_both_databases!(
-    a_conversations_next_text_is_taken_up_when_the_job_before_it_finishes,
     a_worker_holding_an_old_token_sends_with_the_new_one,
     a_reply_due_before_stop_is_not_written,
     a_reply_due_when_sms_is_disconnected_is_not_sent,
