@@ -5,6 +5,7 @@ pub mod delivery;
 pub mod inbox;
 mod invite;
 pub mod knowledge;
+pub mod sms_keywords;
 pub mod sms_text;
 mod twilio;
 pub mod widget;

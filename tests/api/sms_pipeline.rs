@@ -483,6 +483,46 @@ async fn stop_opts_the_customer_out_and_no_reply_is_sent(backend: Backend) {
     eventually("a reply after START", || async { sms.replies().len() == 1 }).await;
 }
 
+/// REVOKE and OPTOUT opt the customer out as Twilio's default handling does, in any case, and YES
+/// opts them back in. While opted out, no reply job is even queued (it would be written in the
+/// webhook's own transaction, before the 200).
+async fn revoke_and_optout_opt_out_and_yes_opts_back_in(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let jobs = || sms.app.count("SELECT COUNT(*) FROM jobs");
+    let opted_out_by = |word: &'static str| {
+        sms.app.count(if word == "REVOKE" {
+            "SELECT COUNT(*) FROM sms_contacts WHERE opted_out AND last_keyword = 'REVOKE'"
+        } else {
+            "SELECT COUNT(*) FROM sms_contacts WHERE opted_out AND last_keyword = 'OPTOUT'"
+        })
+    };
+    assert_eq!(sms.text(" Revoke ").await, StatusCode::OK);
+    assert_eq!(opted_out_by("REVOKE").await, 1);
+    assert_eq!(sms.text("Are you still there?").await, StatusCode::OK);
+    assert_eq!(
+        jobs().await,
+        0,
+        "no reply is queued for an opted-out customer"
+    );
+
+    assert_eq!(sms.text("yes").await, StatusCode::OK);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE NOT opted_out AND last_keyword = 'YES'")
+            .await,
+        1
+    );
+    assert_eq!(sms.text("Back again").await, StatusCode::OK);
+    eventually("a reply after YES", || async { sms.replies().len() == 1 }).await;
+    assert_eq!(sms.replies()[0].body, "Echo: Back again");
+
+    assert_eq!(sms.text("OptOut").await, StatusCode::OK);
+    assert_eq!(opted_out_by("OPTOUT").await, 1);
+    let queued = jobs().await;
+    assert_eq!(sms.text("One more question").await, StatusCode::OK);
+    assert_eq!(jobs().await, queued, "none queued after OPTOUT either");
+}
+
 async fn a_picture_is_dropped_visibly_and_answered_with_a_note(backend: Backend) {
     let sms = connected(backend, &[]).await;
     let media = [(
@@ -1080,6 +1120,7 @@ on_both_databases!(
     a_send_that_timed_out_after_twilio_accepted_it_is_not_repeated,
     a_failed_delivery_keeps_its_error_code,
     stop_opts_the_customer_out_and_no_reply_is_sent,
+    revoke_and_optout_opt_out_and_yes_opts_back_in,
     a_picture_is_dropped_visibly_and_answered_with_a_note,
     twilio_refusing_an_opted_out_number_marks_the_contact,
     no_reply_while_a_person_handles_the_conversation,

@@ -47,29 +47,6 @@ pub fn parse(params: &[(String, String)]) -> Result<InboundSms, String> {
     })
 }
 
-/// The carrier-standard keywords Twilio's own opt-out handling acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keyword {
-    /// STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT: no more texts to this customer.
-    OptOut,
-    /// START, UNSTOP: texts may resume.
-    OptIn,
-    /// HELP (and INFO).
-    Help,
-}
-
-/// The keyword a body consists of, if it is one (trimmed, any case, nothing else in the message).
-pub fn keyword(body: &str) -> Option<(Keyword, String)> {
-    let word = body.trim().trim_end_matches(['.', '!']).to_uppercase();
-    let kind = match word.as_str() {
-        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" => Keyword::OptOut,
-        "START" | "UNSTOP" => Keyword::OptIn,
-        "HELP" | "INFO" => Keyword::Help,
-        _ => return None,
-    };
-    Some((kind, word))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,26 +105,5 @@ mod tests {
         mms[4].1 = "2".into();
         let sms = parse(&mms).expect("valid");
         assert_eq!((sms.body.as_str(), sms.media_count), ("", 2));
-    }
-
-    #[test]
-    fn keywords_are_whole_messages_in_any_case() {
-        for word in [
-            "STOP",
-            "stop",
-            " Stop. ",
-            "STOPALL",
-            "unsubscribe",
-            "cancel",
-            "END",
-            "quit",
-        ] {
-            assert_eq!(keyword(word).map(|k| k.0), Some(Keyword::OptOut), "{word}");
-        }
-        assert_eq!(keyword("start").map(|k| k.0), Some(Keyword::OptIn));
-        assert_eq!(keyword("UNSTOP").map(|k| k.0), Some(Keyword::OptIn));
-        assert_eq!(keyword("help").map(|k| k.0), Some(Keyword::Help));
-        assert_eq!(keyword("please stop sending the wrong size"), None);
-        assert_eq!(keyword("Stopwatch"), None);
     }
 }

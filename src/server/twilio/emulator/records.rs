@@ -1,5 +1,6 @@
 //! What the emulator stores besides messages, and the small rules Twilio applies when creating things.
 use super::AccountStatus;
+use crate::domain::sms_keywords::Keyword;
 use crate::domain::{AccountSid, AuthToken, E164, MessageSid};
 use chrono::{DateTime, Utc};
 
@@ -76,25 +77,10 @@ pub(super) fn segments(body: &str) -> usize {
 /// Whether an inbound body is one of Twilio's default opt-out (`Some(true)`) or opt-in
 /// (`Some(false)`) keywords.
 pub(super) fn opt_keyword(body: &str) -> Option<bool> {
-    const OUT: [&str; 9] = [
-        "STOP",
-        "STOPALL",
-        "STOP ALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "REVOKE",
-        "OPTOUT",
-    ];
-    const IN: [&str; 3] = ["START", "YES", "UNSTOP"];
-    let word = body.trim().to_uppercase();
-    if OUT.contains(&word.as_str()) {
-        Some(true)
-    } else if IN.contains(&word.as_str()) {
-        Some(false)
-    } else {
-        None
+    match crate::domain::sms_keywords::keyword(body)?.0 {
+        Keyword::OptOut => Some(true),
+        Keyword::OptIn => Some(false),
+        Keyword::Help => None,
     }
 }
 
