@@ -249,22 +249,35 @@ pub async fn twilio_status(
     let error_code = param(&params, "ErrorCode").and_then(|c| c.trim().parse::<i32>().ok());
     // The callback can overtake our own write of the SID after Twilio's 201; give it a moment.
     for attempt in 0..10 {
-        match conversations::apply_status(&state.db, &state.writes, sid, status, error_code).await {
+        let sender = (connection.workspace_id, connection.phone_number.as_str());
+        match conversations::apply_status(&state.db, &state.writes, sender, sid, status, error_code)
+            .await
+        {
             Ok(Some(message)) => {
                 state
                     .live
                     .publish(message.workspace_id, Some(message.conversation_id));
-                if error_code == Some(21610)
-                    && let Some(customer) = param(&params, "To")
-                    && let Err(error) = conversations::mark_opted_out(
-                        &state.db,
-                        message.workspace_id,
-                        connection.phone_number.as_str(),
-                        customer,
-                    )
-                    .await
-                {
-                    tracing::error!(tags.channel = "channels/sms", %error, "could not record an opt-out");
+                // Twilio refused the send because the customer opted out: recorded for the customer
+                // the callback names, once `To` is a phone number.
+                if error_code == Some(21610) {
+                    match param(&params, "To").map(E164::parse) {
+                        Some(Ok(customer)) => {
+                            if let Err(error) = conversations::mark_opted_out(
+                                &state.db,
+                                message.workspace_id,
+                                connection.phone_number.as_str(),
+                                customer.as_str(),
+                            )
+                            .await
+                            {
+                                tracing::error!(tags.channel = "channels/sms", %error, "could not record an opt-out");
+                            }
+                        }
+                        _ => tracing::warn!(
+                            tags.channel = "channels/sms",
+                            "an opt-out status callback without an E.164 To; not recorded"
+                        ),
+                    }
                 }
                 if let Some(code) = error_code {
                     tracing::warn!(

@@ -788,6 +788,136 @@ async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
 }
 
+/// A status callback counts only for a message of the connection that signed it: another
+/// workspace, signing with its own account's token a callback that names this workspace's message,
+/// changes nothing (and learns nothing: the message is unknown to it).
+async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    let delivered = || {
+        sms.app.count(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered' \
+             AND error_code IS NULL",
+        )
+    };
+    eventually("the reply delivered", || async { delivered().await == 1 }).await;
+    let sid = sms
+        .app
+        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
+        .await;
+
+    // Another workspace, with a Twilio account and number of its own, connected as anyone would.
+    let other = sms.app.other_tenant().await;
+    let chatbot = sms.app.create_chatbot(&other, "Theirs").await.to_string();
+    let (their_sid, their_token, their_number) = (
+        "AC66666666666666666666666666666666",
+        "66666666666666666666666666666666",
+        "+358407654321",
+    );
+    let account = viesti::domain::AccountSid::parse(their_sid).expect("sid");
+    sms.emulator.add_account(
+        account.clone(),
+        viesti::domain::AuthToken::parse(their_token).expect("token"),
+        "Other",
+        viesti::server::twilio::emulator::AccountStatus::Active,
+    );
+    sms.emulator
+        .add_number(&account, &E164::parse(their_number).expect("number"), true);
+    let connected = sms
+        .app
+        .call_as(
+            &other,
+            "sms_connect",
+            &[
+                ("chatbot_id", chatbot.as_str()),
+                ("account_sid", their_sid),
+                ("auth_token", their_token),
+                ("phone_number", their_number),
+                ("friendly_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(connected.status(), StatusCode::OK);
+
+    let params: Vec<(String, String)> = [
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "21610"),
+        ("AccountSid", their_sid),
+        ("From", their_number),
+        ("To", CUSTOMER),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let url = sms.app.url("/api/webhooks/twilio/status");
+    let forged = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "X-Twilio-Signature",
+            signature::sign(their_token, &url, &params),
+        )
+        .form(&params)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(delivered().await, 1, "the message is as it was");
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE opted_out")
+            .await,
+        0,
+        "nobody was opted out"
+    );
+}
+
+/// An opt-out a status callback reports (Twilio's 21610) is recorded only for a `To` that is a
+/// phone number: a malformed one records nothing.
+async fn an_opt_out_callback_with_a_malformed_to_records_nothing(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    eventually("the reply delivered", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'")
+            .await
+            == 1
+    })
+    .await;
+    let sid = sms
+        .app
+        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
+        .await;
+    let params: Vec<(String, String)> = [
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "21610"),
+        ("AccountSid", sms.demo.account_sid.as_str()),
+        ("From", sms.demo.sms_number.as_str()),
+        ("To", "12345 or anyone"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let url = sms.app.url("/api/webhooks/twilio/status");
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("X-Twilio-Signature", sms.sign(&url, &params))
+        .form(&params)
+        .send()
+        .await
+        .expect("request");
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM sms_contacts WHERE opted_out")
+            .await,
+        0
+    );
+}
+
 async fn two_instances_on_one_database_answer_every_text_exactly_once(backend: Backend) {
     let sms = connected(backend, &[]).await;
     let _second = sms
@@ -1108,6 +1238,8 @@ on_both_databases!(
     a_long_reply_is_cut_to_the_segment_budget_at_a_word,
     a_late_status_callback_never_moves_a_message_backwards,
     two_instances_on_one_database_answer_every_text_exactly_once,
+    a_status_callback_signed_by_another_workspace_changes_nothing,
+    an_opt_out_callback_with_a_malformed_to_records_nothing,
     the_signature_covers_the_query_string_and_the_default_port_form,
     behind_a_proxy_the_public_url_is_what_is_verified,
     a_text_is_answered_from_the_business_number_and_marked_delivered,

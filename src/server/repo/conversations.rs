@@ -598,7 +598,9 @@ async fn save_contact(
 }
 
 /// Applies a status callback to the outbound message with this Twilio SID, never moving it backwards.
-/// Returns the message (as it was) if we know the SID.
+/// Returns the message (as it was) if we know the SID as one sent from `business_number` in
+/// `workspace_id`: the connection that signed the callback. A callback signed with another
+/// workspace's token (or about another number's message) finds nothing and changes nothing.
 ///
 /// The write is conditional on the row still holding the SID and the status it was read with: two
 /// callbacks racing (`sent` and `delivered` arrive together) or a worker rewriting the message in
@@ -606,6 +608,7 @@ async fn save_contact(
 pub async fn apply_status(
     db: &DatabaseConnection,
     writes: &Writes,
+    (workspace_id, business_number): (Uuid, &str),
     twilio_sid: &str,
     status: &str,
     error_code: Option<i32>,
@@ -616,6 +619,24 @@ pub async fn apply_status(
         let Some(found) = message::Entity::find()
             .filter(message::Column::TwilioSid.eq(twilio_sid))
             .filter(message::Column::Direction.eq("outbound"))
+            .filter(message::Column::WorkspaceId.eq(workspace_id))
+            .filter({
+                use sea_orm::sea_query::ExprTrait;
+                Expr::exists(
+                    sea_orm::sea_query::Query::select()
+                        .expr(Expr::val(1))
+                        .from(conversation::Entity)
+                        .and_where(
+                            Expr::col((conversation::Entity, conversation::Column::Id))
+                                .equals((message::Entity, message::Column::ConversationId)),
+                        )
+                        .and_where(
+                            Expr::col((conversation::Entity, conversation::Column::BusinessNumber))
+                                .eq(business_number),
+                        )
+                        .to_owned(),
+                )
+            })
             .one(db)
             .await?
         else {
