@@ -249,10 +249,17 @@ pub async fn twilio_status(
     let error_code = param(&params, "ErrorCode").and_then(|c| c.trim().parse::<i32>().ok());
     // The callback can overtake our own write of the SID after Twilio's 201; give it a moment.
     for attempt in 0..10 {
-        let sender = (connection.workspace_id, connection.phone_number.as_str());
-        match conversations::apply_status(&state.db, &state.writes, sender, sid, status, error_code)
-            .await
-        {
+        let applied = conversations::apply_status(
+            &state.db,
+            &state.writes,
+            connection.workspace_id,
+            &connection.phone_number,
+            sid,
+            status,
+            error_code,
+        )
+        .await;
+        match applied {
             Ok(Some(message)) => {
                 state
                     .live

@@ -608,7 +608,8 @@ async fn save_contact(
 pub async fn apply_status(
     db: &DatabaseConnection,
     writes: &Writes,
-    (workspace_id, business_number): (Uuid, &str),
+    workspace_id: Uuid,
+    business_number: &crate::domain::E164,
     twilio_sid: &str,
     status: &str,
     error_code: Option<i32>,
@@ -632,7 +633,7 @@ pub async fn apply_status(
                         )
                         .and_where(
                             Expr::col((conversation::Entity, conversation::Column::BusinessNumber))
-                                .eq(business_number),
+                                .eq(business_number.as_str()),
                         )
                         .to_owned(),
                 )
