@@ -458,28 +458,19 @@ async fn a_connection_changed_elsewhere_takes_effect_at_the_next_webhook(backend
     sms.app.db_execute("DELETE FROM twilio_connections").await;
     assert_eq!(sms.text("After a disconnect").await, StatusCode::NOT_FOUND);
     // A status callback signed with the token of the connection that is gone finds nothing either.
-    let url = sms.app.url("/api/webhooks/twilio/status");
-    let params: Vec<(String, String)> = [
-        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
-        ("MessageStatus", "undelivered"),
-        ("ErrorCode", "21610"),
-        ("AccountSid", sms.demo.account_sid.as_str()),
-        ("From", sms.demo.sms_number.as_str()),
-        ("To", "+358501111111"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let status = reqwest::Client::new()
-        .post(&url)
-        .header(
-            "X-Twilio-Signature",
-            signature::sign(sms.demo.auth_token.expose(), &url, &params),
+    let status = sms
+        .post_status(
+            Some(sms.demo.auth_token.expose()),
+            &[
+                ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+                ("MessageStatus", "undelivered"),
+                ("ErrorCode", "21610"),
+                ("AccountSid", sms.demo.account_sid.as_str()),
+                ("From", sms.demo.sms_number.as_str()),
+                ("To", "+358501111111"),
+            ],
         )
-        .form(&params)
-        .send()
-        .await
-        .expect("status callback");
+        .await;
     assert_eq!(status.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         sms.app

@@ -239,6 +239,39 @@ impl Sms {
         }
         request.send().await.expect("request")
     }
+
+    /// Posts a delivery status callback with these fields, signed with `token` as Twilio signs it
+    /// (unsigned with `None`).
+    pub async fn post_status(
+        &self,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let params: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let url = self.app.url("/api/webhooks/twilio/status");
+        let mut request = reqwest::Client::new().post(&url).form(&params);
+        if let Some(token) = token {
+            request = request.header("X-Twilio-Signature", signature::sign(token, &url, &params));
+        }
+        request.send().await.expect("status callback")
+    }
+
+    /// Waits for the one reply to be delivered and returns its Twilio SID.
+    async fn delivered_reply_sid(&self) -> String {
+        eventually("the reply delivered", || async {
+            self.app
+                .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'")
+                .await
+                == 1
+        })
+        .await;
+        self.app
+            .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
+            .await
+    }
 }
 
 /// Polls until `check` holds (the worker and callbacks are asynchronous), for at most 10 seconds.
@@ -749,42 +782,21 @@ async fn a_long_reply_is_cut_to_the_segment_budget_at_a_word(backend: Backend) {
 async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend) {
     let sms = connected(backend, &[]).await;
     assert_eq!(sms.text("Status order").await, StatusCode::OK);
-    eventually("delivered", || async {
-        sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await == 1
-    })
-    .await;
-    let sid = sms
-        .app
-        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
-        .await;
-    let params: Vec<(String, String)> = [
+    let sid = sms.delivered_reply_sid().await;
+    let fields = [
         ("MessageSid", sid.as_str()),
         ("MessageStatus", "sent"),
         ("AccountSid", sms.demo.account_sid.as_str()),
         ("From", sms.demo.sms_number.as_str()),
         ("To", CUSTOMER),
         ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let url = sms.app.url("/api/webhooks/twilio/status");
-    let signature = sms.sign(&url, &params);
-    let late = reqwest::Client::new()
-        .post(&url)
-        .header("X-Twilio-Signature", signature)
-        .form(&params)
-        .send()
-        .await
-        .expect("request");
+    ];
+    let late = sms
+        .post_status(Some(sms.demo.auth_token.expose()), &fields)
+        .await;
     assert!(late.status().is_success());
     assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await, 1);
-    let unsigned = reqwest::Client::new()
-        .post(&url)
-        .form(&params)
-        .send()
-        .await
-        .expect("request");
+    let unsigned = sms.post_status(None, &fields).await;
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
 }
 
@@ -794,17 +806,13 @@ async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend
 async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: Backend) {
     let sms = connected(backend, &[]).await;
     assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    let sid = sms.delivered_reply_sid().await;
     let delivered = || {
         sms.app.count(
             "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered' \
              AND error_code IS NULL",
         )
     };
-    eventually("the reply delivered", || async { delivered().await == 1 }).await;
-    let sid = sms
-        .app
-        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
-        .await;
 
     // Another workspace, with a Twilio account and number of its own, connected as anyone would.
     let other = sms.app.other_tenant().await;
@@ -839,29 +847,20 @@ async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: 
         .await;
     assert_eq!(connected.status(), StatusCode::OK);
 
-    let params: Vec<(String, String)> = [
-        ("MessageSid", sid.as_str()),
-        ("MessageStatus", "undelivered"),
-        ("ErrorCode", "21610"),
-        ("AccountSid", their_sid),
-        ("From", their_number),
-        ("To", CUSTOMER),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let url = sms.app.url("/api/webhooks/twilio/status");
-    let forged = reqwest::Client::new()
-        .post(&url)
-        .header(
-            "X-Twilio-Signature",
-            signature::sign(their_token, &url, &params),
+    let forged = sms
+        .post_status(
+            Some(their_token),
+            &[
+                ("MessageSid", sid.as_str()),
+                ("MessageStatus", "undelivered"),
+                ("ErrorCode", "21610"),
+                ("AccountSid", their_sid),
+                ("From", their_number),
+                ("To", CUSTOMER),
+                ("ApiVersion", "2010-04-01"),
+            ],
         )
-        .form(&params)
-        .send()
-        .await
-        .expect("request");
+        .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
     assert_eq!(delivered().await, 1, "the message is as it was");
     assert_eq!(
@@ -878,37 +877,21 @@ async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: 
 async fn an_opt_out_callback_with_a_malformed_to_records_nothing(backend: Backend) {
     let sms = connected(backend, &[]).await;
     assert_eq!(sms.text("Hello").await, StatusCode::OK);
-    eventually("the reply delivered", || async {
-        sms.app
-            .count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'")
-            .await
-            == 1
-    })
-    .await;
-    let sid = sms
-        .app
-        .text("SELECT twilio_sid FROM messages WHERE direction = 'outbound'")
+    let sid = sms.delivered_reply_sid().await;
+    let response = sms
+        .post_status(
+            Some(sms.demo.auth_token.expose()),
+            &[
+                ("MessageSid", sid.as_str()),
+                ("MessageStatus", "undelivered"),
+                ("ErrorCode", "21610"),
+                ("AccountSid", sms.demo.account_sid.as_str()),
+                ("From", sms.demo.sms_number.as_str()),
+                ("To", "12345 or anyone"),
+                ("ApiVersion", "2010-04-01"),
+            ],
+        )
         .await;
-    let params: Vec<(String, String)> = [
-        ("MessageSid", sid.as_str()),
-        ("MessageStatus", "undelivered"),
-        ("ErrorCode", "21610"),
-        ("AccountSid", sms.demo.account_sid.as_str()),
-        ("From", sms.demo.sms_number.as_str()),
-        ("To", "12345 or anyone"),
-        ("ApiVersion", "2010-04-01"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    let url = sms.app.url("/api/webhooks/twilio/status");
-    let response = reqwest::Client::new()
-        .post(&url)
-        .header("X-Twilio-Signature", sms.sign(&url, &params))
-        .form(&params)
-        .send()
-        .await
-        .expect("request");
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(
         sms.app
