@@ -223,7 +223,7 @@ async fn process(state: &AppState, claimed: job::Model) {
             return;
         }
     };
-    let conversation = context.as_ref().map(|c| c.conversation.clone());
+    let conversation = context.as_ref().map(|c| &c.conversation);
     let outcome = match &context {
         Some(context) => {
             tokio::select! {
@@ -261,7 +261,7 @@ async fn process(state: &AppState, claimed: job::Model) {
         Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
             tracing::error!(tags.channel = channel, job_id = %claimed.id, %reason, "reply job gave up");
             metrics::job("failed");
-            if let Some(conversation) = &conversation
+            if let Some(conversation) = conversation
                 && claimed.kind == conversations::JOB_REPLY
             {
                 give_up_answering(state, conversation, claimed.message_id, &reason).await;
