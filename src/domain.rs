@@ -13,7 +13,7 @@ pub mod widget;
 pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};
 pub use invite::{InviteProblem, InviteToken};
-pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid, is_sid};
+pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid, TwilioDocsLink, is_sid};
 
 /// Why a value was refused, in words for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

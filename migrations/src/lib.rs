@@ -11,6 +11,7 @@ mod m20261130_000007_create_knowledge;
 mod m20261201_000008_widget;
 mod m20261202_000009_passage_index_in_memory;
 mod m20261203_000010_job_claim_indexes;
+mod m20261204_000011_message_error_link;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_widget::Migration),
             Box::new(m20261202_000009_passage_index_in_memory::Migration),
             Box::new(m20261203_000010_job_claim_indexes::Migration),
+            Box::new(m20261204_000011_message_error_link::Migration),
         ]
     }
 }

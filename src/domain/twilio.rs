@@ -207,6 +207,55 @@ impl From<MessageSid> for String {
     }
 }
 
+/// A page of Twilio's own documentation about an error (the `more_info` of its error answers, e.g.
+/// `https://www.twilio.com/docs/errors/21610`): https on www.twilio.com only, so a link shown in the
+/// inbox cannot lead anywhere else, whatever an API base answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TwilioDocsLink(String);
+
+impl TwilioDocsLink {
+    const PREFIX: &'static str = "https://www.twilio.com/";
+    const MAX_CHARS: usize = 300;
+
+    pub fn parse(input: &str) -> Result<Self, Rejected> {
+        let value = input.trim();
+        let path = value.strip_prefix(Self::PREFIX).unwrap_or_default();
+        let safe = !path.is_empty()
+            && value.len() <= Self::MAX_CHARS
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.#?=&%".contains(&b));
+        if safe {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(rejected("not a page of Twilio's documentation"))
+        }
+    }
+
+    /// The page Twilio keeps for one of its error codes.
+    pub fn for_code(code: u32) -> Self {
+        Self(format!("{}docs/errors/{code}", Self::PREFIX))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TwilioDocsLink {
+    type Error = Rejected;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TwilioDocsLink> for String {
+    fn from(value: TwilioDocsLink) -> Self {
+        value.0
+    }
+}
+
 /// An optional label for a connected number, such as "Product support": at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FriendlyName(Option<String>);
@@ -233,6 +282,25 @@ impl FriendlyName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_twilio_docs_link_is_https_on_twilios_site_only() {
+        let link =
+            TwilioDocsLink::parse(" https://www.twilio.com/docs/errors/21610 ").expect("link");
+        assert_eq!(link.as_str(), "https://www.twilio.com/docs/errors/21610");
+        assert_eq!(TwilioDocsLink::for_code(21610), link);
+        for bad in [
+            "http://www.twilio.com/docs/errors/21610",
+            "https://www.twilio.com.evil.example/docs",
+            "https://www.twilio.com@evil.example/",
+            "https://www.twilio.com/",
+            "javascript:alert(1)",
+            "https://www.twilio.com/docs/\"onmouseover=x",
+            "https://www.twilio.com/docs/<script>",
+        ] {
+            assert!(TwilioDocsLink::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     const SID: &str = "AC0123456789abcdef0123456789ABCDEF";
 

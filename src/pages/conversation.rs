@@ -331,6 +331,14 @@ fn Message(message: ThreadMessage, retry: ServerAction<InboxRetry>) -> impl Into
                         <p class="mt-0.5 max-w-prose text-right text-xs text-red-800" data-testid="delivery-reason">
                             {reason}
                             {d.error_code.map(|code| format!(" (Twilio error {code})"))}
+                            {d.error_link.map(|link| view! {
+                                " "
+                                <a href=link.as_str().to_owned() target="_blank" rel="noopener noreferrer"
+                                    class="underline underline-offset-2 hover:text-red-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 rounded"
+                                    data-testid="delivery-more-info">
+                                    "What Twilio says about it"
+                                </a>
+                            })}
                         </p>
                     })}
                     {d.can_retry.then(|| view! {

@@ -1,5 +1,6 @@
 //! The inbox's services: check who is asking, parse the input into domain types, call the repo,
 //! publish live updates, and shape the answers for the pages (no entity crosses the wire).
+use crate::domain::TwilioDocsLink;
 use crate::domain::delivery::{DeliveryState, failure_reason};
 use crate::domain::inbox::{
     Channel, ConversationStatus, Cursor, CustomerName, SearchQuery, StaffAction, StaffReply,
@@ -261,6 +262,16 @@ pub async fn conversation(id: Uuid, before: &str) -> Result<ConversationView, Ap
                         _ => None,
                     },
                     error_code: m.error_code,
+                    // Twilio's own page about the error: the one its answer named, else the one
+                    // it keeps for the code (status callbacks carry only the code).
+                    error_link: match (state.is_failure(), &m.error_link, m.error_code) {
+                        (false, _, _) => None,
+                        (true, Some(link), _) => TwilioDocsLink::parse(link).ok(),
+                        (true, None, Some(code)) => {
+                            u32::try_from(code).ok().map(TwilioDocsLink::for_code)
+                        }
+                        (true, None, None) => None,
+                    },
                     // Segments cost money by SMS only: none to show for the website chat.
                     segments: if channel == Channel::Sms {
                         m.segments

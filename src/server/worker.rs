@@ -209,6 +209,8 @@ pub fn claim_statement(backend: DatabaseBackend, limit: usize, now: DateTime<Utc
 enum Setback {
     /// Worth another try later.
     Retry(String),
+    /// Worth another try, but no sooner than this (Twilio's `Retry-After`).
+    RetryNoSooner(String, Duration),
     /// Will not get better; give up now.
     Fail(String),
 }
@@ -238,14 +240,20 @@ async fn process(state: &AppState, claimed: job::Model) {
         Some(c) if c.channel == conversations::WEB => "channels/web",
         _ => "channels/sms",
     };
+    let wait = match &outcome {
+        Err(Setback::RetryNoSooner(_, wait)) => *wait,
+        _ => Duration::ZERO,
+    };
     let result = match outcome {
         Ok(note) => {
             tracing::info!(job_id = %claimed.id, note, "reply job done");
             metrics::job("done");
             finish(state, claimed.id, "done", None, None).await
         }
-        Err(Setback::Retry(reason)) if claimed.attempts < MAX_ATTEMPTS => {
-            let delay = backoff(state.config.retry_base, claimed.attempts);
+        Err(Setback::Retry(reason) | Setback::RetryNoSooner(reason, _))
+            if claimed.attempts < MAX_ATTEMPTS =>
+        {
+            let delay = backoff(state.config.retry_base, claimed.attempts).max(wait);
             tracing::warn!(
                 tags.channel = channel,
                 job_id = %claimed.id,
@@ -258,7 +266,7 @@ async fn process(state: &AppState, claimed: job::Model) {
             let run_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
             finish(state, claimed.id, "queued", Some(reason), Some(run_at)).await
         }
-        Err(Setback::Retry(reason) | Setback::Fail(reason)) => {
+        Err(Setback::Retry(reason) | Setback::RetryNoSooner(reason, _) | Setback::Fail(reason)) => {
             tracing::error!(tags.channel = channel, job_id = %claimed.id, %reason, "reply job gave up");
             metrics::job("failed");
             if let Some(conversation) = conversation
@@ -604,7 +612,8 @@ async fn send_recorded(
     }
     let route = route(state, context).await?;
     if context.opted_out {
-        conversations::record_unsent(&state.writes, outbound.id, "failed", Some(OPTED_OUT)).await?;
+        conversations::record_unsent(&state.writes, outbound.id, "failed", Some(OPTED_OUT), None)
+            .await?;
         return Ok("the customer opted out; not sent");
     }
     deliver(state, conversation, &route, &outbound, false).await
@@ -645,7 +654,7 @@ async fn cancel_for_take_over(
     if now.as_ref().is_some_and(|m| {
         m.twilio_sid.is_none() && matches!(m.status.as_str(), "pending" | "sending")
     }) {
-        conversations::record_unsent(&state.writes, reply_id, "canceled", None).await?;
+        conversations::record_unsent(&state.writes, reply_id, "canceled", None, None).await?;
         conversations::add_event(
             db,
             conversation.workspace_id,
@@ -728,10 +737,25 @@ async fn send_now(
             conversations::record_sent(&state.writes, reply.id, &sent.sid, &sent.status).await?;
             Ok("sent")
         }
-        Err(error) if error.is_transient() => Err(Setback::Retry(format!("sending: {error}"))),
+        // Whether Twilio took it is unknown (but for a refused connection): the next try looks
+        // for it at Twilio before sending again (see `deliver`).
+        Err(error) if error.is_transient() => {
+            let reason = format!("sending: {error}");
+            Err(match error.retry_after() {
+                Some(wait) => Setback::RetryNoSooner(reason, wait),
+                None => Setback::Retry(reason),
+            })
+        }
         Err(error) => {
             let code = error.code().and_then(|c| i32::try_from(c).ok());
-            conversations::record_unsent(&state.writes, reply.id, "failed", code).await?;
+            conversations::record_unsent(
+                &state.writes,
+                reply.id,
+                "failed",
+                code,
+                error.more_info(),
+            )
+            .await?;
             if code == Some(OPTED_OUT) {
                 conversations::mark_opted_out(
                     db,
@@ -751,6 +775,8 @@ async fn send_now(
 }
 
 /// Looks for an earlier attempt of `reply` at Twilio; if found, records its SID and returns true.
+/// It is looked for among the messages Twilio *created* since shortly before the reply was
+/// written, so one still queued at Twilio (not sent yet, no `date_sent`) is found too.
 async fn reconcile(
     state: &AppState,
     credentials: &sms::Credentials,
@@ -761,18 +787,11 @@ async fn reconcile(
     let since = reply.created_at - chrono::Duration::minutes(1);
     let sent = state
         .twilio
-        .messages_sent_since(credentials, from, to, since)
+        .messages_created_since(credentials, from, to, since)
         .await
         .map_err(|e| Setback::Retry(format!("checking an earlier attempt with Twilio: {e}")))?;
     for candidate in sent {
-        let created = candidate
-            .date_created
-            .as_deref()
-            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.with_timezone(&Utc));
-        if candidate.body.as_deref() != Some(reply.body.as_str())
-            || created.is_some_and(|c| c < since)
-        {
+        if candidate.body.as_deref() != Some(reply.body.as_str()) {
             continue;
         }
         if conversations::sid_is_known(&state.db, &candidate.sid).await? {

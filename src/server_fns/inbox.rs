@@ -1,6 +1,7 @@
 //! The inbox: the workspace's conversations, one conversation's thread, and what staff do with them
 //! (take over, hand back, resolve, reopen, reply, retry a failed text, name the customer). Every
 //! member may use it, agents included; every id outside the caller's workspace is "not found".
+use crate::domain::TwilioDocsLink;
 use crate::domain::delivery::DeliveryState;
 use crate::domain::inbox::{Channel, ConversationStatus};
 use crate::error::AppError;
@@ -68,6 +69,8 @@ pub struct Delivery {
     /// Why it did not arrive, in plain words.
     pub reason: Option<String>,
     pub error_code: Option<i32>,
+    /// Twilio's page explaining the error.
+    pub error_link: Option<TwilioDocsLink>,
     pub segments: i32,
     pub encoding: String,
     /// A person may send it again.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use uuid::Uuid;
 use viesti::domain::E164;
 use viesti::server::entities::conversation;
-use viesti::server::twilio::emulator::{DeliveryOutcome, Direction};
+use viesti::server::twilio::emulator::{CreateFault, DeliveryOutcome, Direction};
 
 const FILTERS: [&str; 6] = ["status", "channel", "chatbot", "assignee", "q", "cursor"];
 
@@ -691,7 +691,22 @@ async fn a_failed_reply_shows_its_reason_in_words_and_can_be_sent_again(backend:
         "The customer's phone is unreachable (switched off or out of coverage)."
     );
     assert_eq!(reply["delivery"]["error_code"], 30003);
+    assert_eq!(
+        reply["delivery"]["error_link"], "https://www.twilio.com/docs/errors/30003",
+        "a status callback carries only the code: the link is Twilio's page for it"
+    );
     assert_eq!(reply["delivery"]["can_retry"], true);
+    let page = sms
+        .app
+        .get_page(&sms.app.client, &format!("/inbox/{id}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains(r#"href="https://www.twilio.com/docs/errors/30003""#),
+        "the thread links to Twilio's page about the error"
+    );
 
     sms.emulator
         .set_delivery_outcome(&customer(), DeliveryOutcome::Delivered);
@@ -728,6 +743,41 @@ async fn a_failed_reply_shows_its_reason_in_words_and_can_be_sent_again(backend:
         .call("inbox_retry", &[("message_id", &delivered)])
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+/// Twilio refused the send outright (a 400 with its error body): the thread says why in words,
+/// with Twilio's code and the `more_info` page its answer named, kept with the message.
+async fn a_send_twilio_refused_keeps_twilios_more_info_page(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sms.emulator.push_create_fault(CreateFault::ServerError {
+        status: 400,
+        code: 21408,
+    });
+    sms.text("Hello from abroad").await;
+    let id = sms.only_conversation().await;
+    let failed = || async {
+        sms.conversation(&id).await["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .find(|m| m["kind"] == "Bot" && m["delivery"]["state"] == "Failed")
+            .cloned()
+    };
+    eventually("the reply failed", || async { failed().await.is_some() }).await;
+    let reply = failed().await.expect("failed reply");
+    assert_eq!(reply["delivery"]["error_code"], 21408);
+    assert_eq!(
+        reply["delivery"]["error_link"],
+        "https://www.twilio.com/docs/errors/21408"
+    );
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE error_link = 'https://www.twilio.com/docs/errors/21408'")
+            .await,
+        1,
+        "Twilio's more_info is stored with the message"
+    );
+    assert!(sms.replies().is_empty());
 }
 
 async fn an_opted_out_customer_cannot_be_texted_and_the_view_says_why(backend: Backend) {
@@ -974,6 +1024,7 @@ on_both_databases!(
     a_customer_who_asks_for_a_person_is_escalated_and_told_once,
     a_teammate_reply_goes_out_from_the_business_number_and_is_tracked,
     a_failed_reply_shows_its_reason_in_words_and_can_be_sent_again,
+    a_send_twilio_refused_keeps_twilios_more_info_page,
     an_opted_out_customer_cannot_be_texted_and_the_view_says_why,
     a_picture_shows_as_an_attachment_the_bot_did_not_get,
     another_workspace_sees_none_of_it,

@@ -15,6 +15,7 @@ mod observability;
 mod operator;
 mod pages;
 mod process;
+mod send_outcomes;
 mod simulator;
 mod sms_pipeline;
 mod sms_probe;

@@ -1246,6 +1246,84 @@ async fn accept_then_hang_stores_the_message_and_runs_its_lifecycle_while_the_cl
     assert_eq!(found["messages"][0]["sid"], stored[0].sid.as_str());
 }
 
+#[tokio::test]
+async fn a_queued_message_has_no_date_sent_so_only_the_unfiltered_list_finds_it() {
+    let twilio = Twilio::start().await;
+    // Its lifecycle waits a minute before `sent`: it stays queued through this test.
+    twilio.emulator.set_callback_delay(Duration::from_secs(60));
+    let created = body(twilio.send(&[("To", CUSTOMER), ("Body", "Hei")]).await).await;
+    let sid = created["sid"].as_str().expect("a sid").to_owned();
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().expect("a day before");
+    let listed = |query: String| listed_sids(&twilio, query);
+    assert_eq!(
+        listed(format!("To=%2B358501112233&DateSent%3E={yesterday}")).await,
+        [""; 0],
+        "DateSent filters only match messages that were sent"
+    );
+    assert_eq!(listed(format!("DateSent={today}")).await, [""; 0]);
+    assert_eq!(
+        listed("To=%2B358501112233&From=%2B358401234567".to_owned()).await,
+        [sid]
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_fault_answers_429_with_retry_after_and_creates_nothing() {
+    let twilio = Twilio::start().await;
+    twilio.emulator.push_create_fault(CreateFault::RateLimited {
+        retry_after_secs: 7,
+    });
+    let limited = twilio.send(&[("To", CUSTOMER), ("Body", "Hei")]).await;
+    assert_eq!(
+        limited
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+    assert_twilio_error(limited, StatusCode::TOO_MANY_REQUESTS, 20429).await;
+    assert_eq!(twilio.emulator.messages(), Vec::new());
+}
+
+#[tokio::test]
+async fn accept_then_drop_stores_the_message_and_closes_the_connection_unanswered() {
+    let twilio = Twilio::start().await;
+    twilio.emulator.set_callback_delay(Duration::from_secs(60));
+    twilio
+        .emulator
+        .push_create_fault(CreateFault::AcceptThenDrop);
+    let attempt = twilio
+        .http
+        .post(twilio.url("/Messages.json"))
+        .basic_auth(DEMO_ACCOUNT_SID, Some(DEMO_AUTH_TOKEN))
+        .form(&[("From", DEMO_SMS_NUMBER), ("To", CUSTOMER), ("Body", "Hei")])
+        .send()
+        .await;
+    let error = attempt.expect_err("no answer at all");
+    assert!(!error.is_timeout() && !error.is_connect(), "{error:?}");
+    let stored = twilio.emulator.messages();
+    assert_eq!(stored.len(), 1, "Twilio accepted it");
+    assert_eq!(stored[0].status, MessageStatus::Queued);
+    // The next request, on a new connection, is answered as usual.
+    let next = twilio.send(&[("To", CUSTOMER), ("Body", "Again")]).await;
+    assert_eq!(next.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn accept_with_broken_body_stores_the_message_and_answers_201_with_unreadable_json() {
+    let twilio = Twilio::start().await;
+    twilio
+        .emulator
+        .push_create_fault(CreateFault::AcceptWithBrokenBody);
+    let answer = twilio.send(&[("To", CUSTOMER), ("Body", "Hei")]).await;
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let text = answer.text().await.expect("a body");
+    assert!(text.starts_with('{'), "{text}");
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
+    assert_eq!(twilio.emulator.messages().len(), 1, "Twilio accepted it");
+}
+
 // ---- Demo ----
 
 #[tokio::test]

@@ -17,6 +17,8 @@ pub struct Model {
     /// Twilio's status (`received`, `sending` before Twilio accepted it, `queued`, `sent`, `delivered`, …).
     pub status: String,
     pub error_code: Option<i32>,
+    /// Twilio's page about the error (its `more_info`), when its answer named one.
+    pub error_link: Option<String>,
     pub segments: i32,
     /// `GSM-7` or `UCS-2`.
     pub encoding: String,

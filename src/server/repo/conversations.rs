@@ -3,6 +3,7 @@
 //! here, so the list's preview and unread marker stay in step with the thread.
 use super::writes::Writes;
 use super::{begin_write, is_unique_violation, now};
+use crate::domain::TwilioDocsLink;
 use crate::domain::delivery::status_rank;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
@@ -114,6 +115,7 @@ fn message_row(new: NewMessage<'_>, at: chrono::DateTime<Utc>) -> message::Activ
         twilio_sid: Set(new.twilio_sid.map(str::to_owned)),
         status: Set(new.status.to_owned()),
         error_code: Set(None),
+        error_link: Set(None),
         segments: Set(if event {
             0
         } else {
@@ -819,17 +821,22 @@ pub async fn record_sent(
     writes.run_statement(statement).await.map(|_| ())
 }
 
-/// An outbound message ends without reaching the customer: `failed` (with Twilio's code when it
-/// gave one) or `canceled` (never sent).
+/// An outbound message ends without reaching the customer: `failed` (with Twilio's code and its
+/// page about it when it gave them) or `canceled` (never sent).
 pub async fn record_unsent(
     writes: &Writes,
     message_id: Uuid,
     status: &str,
     error_code: Option<i32>,
+    error_link: Option<&TwilioDocsLink>,
 ) -> Result<(), DbErr> {
     let statement = message::Entity::update_many()
         .col_expr(message::Column::Status, Expr::value(status))
         .col_expr(message::Column::ErrorCode, Expr::value(error_code))
+        .col_expr(
+            message::Column::ErrorLink,
+            Expr::value(error_link.map(|l| l.as_str().to_owned())),
+        )
         .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(message::Column::Id.eq(message_id))
         .build(writes.backend());

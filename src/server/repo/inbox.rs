@@ -361,6 +361,7 @@ pub struct ThreadRow {
     pub body: String,
     pub status: String,
     pub error_code: Option<i32>,
+    pub error_link: Option<String>,
     pub segments: i32,
     pub encoding: String,
     pub attachments_dropped: i32,
@@ -379,7 +380,7 @@ pub async fn thread(
     let backend = db.get_database_backend();
     let mut q = Query::new(
         backend,
-        "SELECT m.id, m.direction, m.author, m.body, m.status, m.error_code, m.segments, m.encoding, \
+        "SELECT m.id, m.direction, m.author, m.body, m.status, m.error_code, m.error_link, m.segments, m.encoding, \
            m.attachments_dropped, m.created_at, u.email AS author_email \
          FROM messages m LEFT JOIN users u ON u.id = m.author_user_id AND u.workspace_id = m.workspace_id \
          WHERE m.conversation_id = ",

@@ -17,9 +17,11 @@ use std::time::Duration;
 mod api;
 mod dates;
 mod json;
+mod network;
 mod records;
 mod webhooks;
 
+pub use network::Cut;
 use records::{Account, Number};
 
 /// The demo account [`Emulator::seed_demo`] registers. Fixed, and obviously not Twilio's, so a newcomer
@@ -91,9 +93,16 @@ pub enum DeliveryOutcome {
 pub enum CreateFault {
     /// Answer this HTTP status with this Twilio error code, and create nothing.
     ServerError { status: u16, code: u16 },
-    /// Store the message and start its lifecycle, then wait this long before answering: the client
-    /// times out although Twilio accepted the message.
+    /// Answer 429 (Twilio error 20429) with `Retry-After: <seconds>`, and create nothing.
+    RateLimited { retry_after_secs: u64 },
+    /// Store the message and start its lifecycle, then wait this long before answering: slow, and
+    /// past the client's timeout the client gives up although Twilio accepted the message.
     AcceptThenHang(Duration),
+    /// Store the message and start its lifecycle, then close the connection without answering, as
+    /// when a network path fails after the request got through.
+    AcceptThenDrop,
+    /// Store the message and start its lifecycle, then answer 201 with a body cut off mid-JSON.
+    AcceptWithBrokenBody,
 }
 
 /// A message's `status` (the subset of Twilio's `message_enum_status` the emulator reaches).
@@ -230,9 +239,9 @@ impl Emulator {
     pub async fn start(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
-        let router = self.router();
+        let service = self.router().into_make_service_with_connect_info::<Cut>();
         tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, router).await {
+            if let Err(error) = axum::serve(network::CuttableListener(listener), service).await {
                 tracing::error!(%error, "the Twilio emulator stopped");
             }
         });

@@ -3,11 +3,12 @@ use super::dates::{Bound, DateFilter};
 use super::json::{self, Page};
 use super::records::{self, Account};
 use super::{AccountStatus, CreateFault, DeliveryOutcome, Direction, EmulatedMessage, Emulator};
-use super::{MessageStatus, State, webhooks};
+use super::{Cut, MessageStatus, State, webhooks};
 use crate::domain::{AccountSid, E164};
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery};
+use axum::extract::{ConnectInfo, Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -331,35 +332,67 @@ async fn update_number(
 async fn create_message(
     axum::extract::State(emulator): Extract,
     Path(account): Path<String>,
+    cut: Option<Extension<ConnectInfo<Cut>>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Response {
     let params = form_pairs(&body);
-    let (created, hang) = {
+    let (created, fault) = {
         let mut state = emulator.lock();
-        let account_sid = authorize(&state, &headers, &account, false)?.sid.clone();
-        let hang = match state.faults.pop_front() {
+        let account_sid = match authorize(&state, &headers, &account, false) {
+            Ok(account) => account.sid.clone(),
+            Err(error) => return error.into_response(),
+        };
+        let fault = state.faults.pop_front();
+        match fault {
             Some(CreateFault::ServerError { status, code }) => {
                 let status =
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let reason = status.canonical_reason().unwrap_or("Error");
-                return Err(ApiError::new(status, code, reason));
+                return ApiError::new(status, code, reason).into_response();
             }
-            Some(CreateFault::AcceptThenHang(delay)) => Some(delay),
-            None => None,
-        };
-        (create(&mut state, &account_sid, &params), hang)
+            Some(CreateFault::RateLimited { retry_after_secs }) => {
+                let error =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests");
+                return ([(header::RETRY_AFTER, retry_after_secs.to_string())], error)
+                    .into_response();
+            }
+            _ => {}
+        }
+        (create(&mut state, &account_sid, &params), fault)
     };
     // The answer is what Twilio said at acceptance, even when it arrives late.
-    let answer = created.map(|(message, outcome)| {
-        let body = json::message(&message);
-        webhooks::spawn_lifecycle(emulator.clone(), message.sid, outcome);
-        (StatusCode::CREATED, Json(body))
-    });
-    if let Some(delay) = hang {
-        tokio::time::sleep(delay).await;
+    let (message, outcome) = match created {
+        Ok(created) => created,
+        Err(error) => return error.into_response(),
+    };
+    let body = json::message(&message);
+    webhooks::spawn_lifecycle(emulator.clone(), message.sid, outcome);
+    match fault {
+        Some(CreateFault::AcceptThenHang(delay)) => tokio::time::sleep(delay).await,
+        Some(CreateFault::AcceptThenDrop) => {
+            if let Some(Extension(ConnectInfo(cut))) = cut {
+                // Whatever is written next fails, and the connection closes unanswered.
+                cut.cut();
+                return StatusCode::CREATED.into_response();
+            }
+            // Mounted in another server, the connection is not the emulator's to cut: a body
+            // that is not JSON is the nearest thing.
+            return (StatusCode::CREATED, "").into_response();
+        }
+        Some(CreateFault::AcceptWithBrokenBody) => {
+            let text = body.to_string();
+            let half = &text[..text.len() / 2];
+            return (
+                StatusCode::CREATED,
+                [(header::CONTENT_TYPE, "application/json")],
+                half.to_owned(),
+            )
+                .into_response();
+        }
+        _ => {}
     }
-    answer
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 /// CreateMessage's checks, in Twilio's error codes (API.md §5, §12), then the stored message and what
@@ -497,12 +530,12 @@ async fn list_messages(
         .filter(|m| m.account_sid == account.sid)
         .filter(|m| to.is_none_or(|to| m.to.as_str() == to))
         .filter(|m| from.is_none_or(|from| m.from.as_str() == from))
-        // A message not sent yet has no date_sent; filtering on its creation keeps a send whose
-        // answer was lost findable while it is still queued.
+        // As at Twilio, a message not sent yet (queued) has no date_sent, so no DateSent filter
+        // finds it.
         .filter(|m| {
             dates
                 .iter()
-                .all(|d| d.matches(m.date_sent.unwrap_or(m.date_created)))
+                .all(|d| m.date_sent.is_some_and(|sent| d.matches(sent)))
         })
         .map(json::message)
         .collect();
