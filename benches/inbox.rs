@@ -449,6 +449,7 @@ async fn bench(backend: Backend, url: String, data_dir: PathBuf) -> Report {
                 account_sid: AccountSid::parse("AC0123456789abcdef0123456789abcdef").expect("sid"),
                 auth_token: AuthToken::parse("0123456789abcdef0123456789abcdef").expect("token"),
             },
+            trial: false,
         },
     )
     .await

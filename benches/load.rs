@@ -267,6 +267,7 @@ async fn seeded_database(postgres: bool, dir: &Path, name: &str) -> String {
                 account_sid: AccountSid::parse(ACCOUNT).expect("sid"),
                 auth_token: AuthToken::parse(TOKEN).expect("token"),
             },
+            trial: false,
         },
     )
     .await

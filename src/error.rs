@@ -44,6 +44,15 @@ impl AppError {
         }
     }
 
+    /// The form field this error points at, if one (see [`crate::components::fields::focus_field`]).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::Probe(failure) => failure.field(),
+            _ => None,
+        }
+    }
+
     /// The message to show beside the named input, if this error belongs to it.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
@@ -100,11 +109,13 @@ impl ProbeFailure {
         }
     }
 
-    /// The form field the failure points at, if one.
+    /// The form field the failure points at, if one: the cursor goes there to fix it.
     pub fn field(self) -> Option<&'static str> {
         match self {
+            Self::CredentialsRejected => Some("auth_token"),
+            Self::AccountSuspended | Self::AccountClosed => Some("account_sid"),
             Self::NumberNotOnAccount | Self::NumberCannotSms => Some("phone_number"),
-            _ => None,
+            Self::TwilioUnreachable => None,
         }
     }
 }

@@ -48,17 +48,32 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await fillConnectForm(page, ` ${sid} `, `${token}\n`, "+358 40 123 4567");
   await expect(page.getByText("An Account SID is AC followed")).toHaveCount(0);
 
-  // Each of the probe's outcomes, word for word.
-  await fillConnectForm(page, sid, "0123456789abcdef0123456789abcdef", number);
+  // Each of the probe's outcomes, word for word. A refused submit keeps everything typed, hides a
+  // shown token again and puts the cursor in the field at fault.
+  const wrongToken = "0123456789abcdef0123456789abcdef";
+  await fillConnectForm(page, sid, wrongToken, number);
+  await page.getByLabel("Friendly name (optional)").fill("Product support");
+  await page.getByRole("button", { name: "Show token" }).click();
+  await expect(page.getByLabel("Auth Token")).toHaveAttribute("type", "text");
   await page.getByRole("button", { name: "Connect Twilio" }).click();
   await expect(page.getByTestId("form-error")).toContainText("Twilio rejected the credentials");
+  await expect(page.getByLabel("Account SID")).toHaveValue(sid);
+  await expect(page.getByLabel("Auth Token")).toHaveValue(wrongToken);
+  await expect(page.getByLabel("Auth Token")).toHaveAttribute("type", "password");
+  await expect(page.getByLabel("Twilio phone number")).toHaveValue(number);
+  await expect(page.getByLabel("Friendly name (optional)")).toHaveValue("Product support");
+  await expect(page.getByLabel("Auth Token")).toBeFocused();
   await screenshot(page, "22-sms-credentials-rejected");
 
-  await fillConnectForm(page, sid, token, "+358401111111");
+  await page.getByLabel("Auth Token").fill(token);
+  await page.getByLabel("Twilio phone number").fill("+358401111111");
   await page.getByRole("button", { name: "Connect Twilio" }).click();
   await expect(page.getByTestId("form-error")).toContainText(
     "The phone number you entered doesn't belong to this Twilio account",
   );
+  await expect(page.getByLabel("Twilio phone number")).toBeFocused();
+  await expect(page.getByLabel("Twilio phone number")).toHaveValue("+358401111111");
+  await expect(page.getByLabel("Auth Token")).toHaveValue(token);
   await screenshot(page, "23-sms-number-not-on-account");
 
   // The emulator's outage account answers every request with 503, as Twilio does in an incident.
@@ -77,6 +92,12 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
 
   const webhook = page.getByLabel("Webhook URL (HTTP POST)");
   await expect(webhook).toHaveValue(/\/api\/webhooks\/twilio\/sms$/);
+  // This server's PUBLIC_BASE_URL is 127.0.0.1: real Twilio could not call it, and the page says so.
+  await expect(page.getByTestId("webhook-warning")).toContainText("points at this computer");
+  await expect(page.getByTestId("webhook-warning")).toContainText("set PUBLIC_BASE_URL");
+  await expect(page.getByTestId("trial-notice")).toHaveCount(0);
+  await expect(page.getByTestId("a2p-notice")).toHaveCount(0);
+  await expect(page.getByTestId("sms-terms")).toContainText("Viesti doesn't charge for texts");
   await hydrated(page);
   await page.getByRole("button", { name: "Copy" }).click();
   await expect(page.getByRole("button", { name: "Copied" })).toBeVisible();
@@ -111,4 +132,21 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await expect(page.getByText("remove the webhook URL in Twilio Console", { exact: false })).toBeVisible();
   await expect(page.getByRole("button", { name: "Connect Twilio" })).toBeVisible();
   await screenshot(page, "26-sms-disconnected");
+});
+
+test("a trial account with a US number: the page says what the trial limits and 10DLC registration mean", async ({
+  page,
+}) => {
+  await openSmsSettings(page);
+  // The emulator's second demo account is a trial account with a +1 number.
+  await fillConnectForm(page, "AC7e577e577e577e577e577e577e577e57", "7e57c0de7e57c0de7e57c0de7e57c0de", "+12015550123");
+  await page.getByRole("button", { name: "Connect Twilio" }).click();
+  await expect(page.getByTestId("sms-number")).toHaveText("+12015550123");
+  await expect(page.getByTestId("trial-notice")).toContainText("This is a Twilio trial account");
+  await expect(page.getByTestId("trial-notice")).toContainText("verified on the account");
+  await expect(page.getByTestId("a2p-notice")).toContainText("A2P 10DLC");
+  await expect(page.getByTestId("a2p-notice").getByRole("link")).toHaveAttribute("href", /^https:\/\/help\.twilio\.com\//);
+  await expect(page.getByTestId("webhook-warning")).toBeVisible();
+  await screenshot(page, "28-sms-trial-us-number");
+  await expectAccessible(page);
 });

@@ -12,6 +12,7 @@ mod m20261201_000008_widget;
 mod m20261202_000009_passage_index_in_memory;
 mod m20261203_000010_job_claim_indexes;
 mod m20261204_000011_message_error_link;
+mod m20261204_000012_connection_trial;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_passage_index_in_memory::Migration),
             Box::new(m20261203_000010_job_claim_indexes::Migration),
             Box::new(m20261204_000011_message_error_link::Migration),
+            Box::new(m20261204_000012_connection_trial::Migration),
         ]
     }
 }

@@ -5,6 +5,40 @@ use leptos::prelude::*;
 /// A rule from `crate::domain`, phrased as "the message to show, if any".
 pub type Rule = fn(&str) -> Option<String>;
 
+/// Puts the cursor in the field named `name` (the fields here give their input the id `field-{name}`),
+/// so a person can fix what a submit was refused for without hunting for it.
+pub fn focus_field(name: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id(&format!("field-{name}"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = input.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
+}
+
+/// Focuses the field an action's last error points at, each time the action fails.
+pub fn focus_field_at_fault<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + Clone + 'static,
+{
+    Effect::new(move |_| {
+        let field = action.value().with(|last| match last {
+            Some(Err(error)) => error.field().map(str::to_owned),
+            _ => None,
+        });
+        if let Some(field) = field {
+            focus_field(&field);
+        }
+    });
+}
+
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm placeholder:text-slate-400 focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600 aria-[invalid=true]:border-red-600";
 
 /// The field's message: the browser's own check once the field was left, else the server's.
@@ -94,10 +128,21 @@ pub fn PasswordField(
     /// What the Show/Hide button reveals, for screen readers ("password", "token").
     #[prop(default = "password")]
     what: &'static str,
+    /// Hides a shown value again each time this changes (a submit's answer came back): the
+    /// typed value stays, on screen only while the person is looking at it.
+    #[prop(optional, into)]
+    conceal_on: Option<Signal<usize>>,
 ) -> impl IntoView {
     let value = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
     let shown = RwSignal::new(false);
+    if let Some(conceal_on) = conceal_on {
+        Effect::watch(
+            move || conceal_on.get(),
+            move |_, _, _| shown.set(false),
+            false,
+        );
+    }
     let message = field_message(rule, value, touched, server_error);
     let id = format!("field-{name}");
     let message_id = format!("{id}-message");

@@ -1,7 +1,7 @@
 //! Chatbots → a chatbot → Integrations → Channels → SMS (Twilio): connect the business's own Twilio
 //! account and number, see the webhook URL to paste into Twilio, edit, disconnect.
 use crate::components::CopyField;
-use crate::components::fields::rules;
+use crate::components::fields::{focus_field_at_fault, rules};
 use crate::components::{
     ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField, error_title,
 };
@@ -26,13 +26,15 @@ pub fn SmsPage() -> impl IntoView {
     let connect = ServerAction::<ConnectSms>::new();
     let update = ServerAction::<UpdateSms>::new();
     let disconnect = ServerAction::<DisconnectSms>::new();
+    // Read again only after a change was saved: a refused submit keeps the form as it was typed.
+    let saved = |version: RwSignal<usize>, ok: bool| ok.then(|| version.get());
     let settings = Resource::new_blocking(
         move || {
             (
                 id.get(),
-                connect.version().get(),
-                update.version().get(),
-                disconnect.version().get(),
+                saved(connect.version(), succeeded(connect)),
+                saved(update.version(), succeeded(update)),
+                saved(disconnect.version(), succeeded(disconnect)),
             )
         },
         |(id, ..)| async move {
@@ -67,6 +69,14 @@ pub fn SmsPage() -> impl IntoView {
     }
 }
 
+/// Whether an action's last run succeeded.
+fn succeeded<S>(action: ServerAction<S>) -> bool
+where
+    S: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Send + Sync + Clone + 'static,
+{
+    action.value().with(|last| matches!(last, Some(Ok(()))))
+}
+
 #[component]
 fn SmsSettingsView(
     settings: SmsSettings,
@@ -81,12 +91,13 @@ fn SmsSettingsView(
         chatbot_name,
         plan_allows,
         webhook_url,
+        webhook_warning,
         connection,
         demo,
     } = settings;
     let body = match (connection, plan_allows) {
         (Some(connection), _) => view! {
-            <Connected chatbot_id connection webhook_url update disconnect local_mode=demo.is_some() knowledge/>
+            <Connected chatbot_id connection webhook_url webhook_warning update disconnect local_mode=demo.is_some() knowledge/>
         }
         .into_any(),
         (None, false) => view! { <UpgradeNotice/> }.into_any(),
@@ -114,6 +125,31 @@ fn SmsSettingsView(
                 </div>
             </Show>
             {body}
+            <BillingAndPrivacy/>
+        </section>
+    }
+}
+
+/// What connecting SMS means for money and for the customers' data, in the product's words.
+#[component]
+fn BillingAndPrivacy() -> impl IntoView {
+    view! {
+        <section aria-labelledby="sms-terms-heading" class="mt-6 rounded-lg bg-white p-6 text-sm text-slate-700 shadow-sm ring-1 ring-slate-200" data-testid="sms-terms">
+            <h3 id="sms-terms-heading" class="font-semibold text-slate-900">"Costs, privacy and what SMS can carry"</h3>
+            <ul class="mt-2 list-disc space-y-1 pl-5">
+                <li>
+                    "Twilio bills your own Twilio account for every text, per segment: up to 160 characters, or 70 when a text has emoji or other characters outside the basic SMS alphabet; longer texts travel as several segments of 153 (or 67). Viesti doesn't charge for texts and doesn't pass Twilio's charges on."
+                </li>
+                <li>
+                    "While SMS is connected, Twilio processes the content of your customers' texts and the chatbot's replies as a sub-processor, to carry them between phones and Viesti. Disconnecting ends that."
+                </li>
+                <li>
+                    "Pictures and other attachments (MMS) don't reach the chatbot: it reads only the text, the inbox shows that an attachment wasn't delivered, and replies are text only."
+                </li>
+                <li>
+                    "Disconnect deletes the stored Account SID and Auth Token at once. Conversations stay in the inbox; Twilio keeps its own message logs under your account."
+                </li>
+            </ul>
         </section>
     }
 }
@@ -136,6 +172,7 @@ fn ConnectForm(
 ) -> impl IntoView {
     let error = action_error(connect);
     let pending = connect.pending();
+    focus_field_at_fault(connect);
     view! {
         {demo.map(|demo| view! {
             <aside class="mt-4 rounded-md border border-indigo-200 bg-indigo-50 p-4 text-sm text-indigo-950" aria-labelledby="demo-heading">
@@ -170,6 +207,7 @@ fn ConnectForm(
                     what="token"
                     rule=rules::auth_token
                     server_error=field_error(error, "auth_token")
+                    conceal_on=connect.version()
                 />
                 <TextField
                     label="Twilio phone number"
@@ -203,6 +241,7 @@ fn Connected(
     chatbot_id: Uuid,
     connection: SmsConnectionView,
     webhook_url: String,
+    webhook_warning: Option<String>,
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
     local_mode: bool,
@@ -219,7 +258,10 @@ fn Connected(
         account_sid,
         auth_token_masked,
         connected_at,
+        trial,
     } = connection;
+    // US and Canadian numbers share +1; both need the carriers' registration for business texts.
+    let north_american = phone_number.starts_with("+1");
     let row = "grid gap-1 py-3 sm:grid-cols-3";
     view! {
         <div class="mt-4 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
@@ -245,9 +287,27 @@ fn Connected(
                     <dd class="sm:col-span-2"><time datetime=connected_at.clone()>{connected_at.replace('T', " ").replace('Z', " UTC")}</time></dd>
                 </div>
             </dl>
+            {trial.then(|| view! {
+                <div class="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="trial-notice">
+                    <p class="font-semibold">"This is a Twilio trial account"</p>
+                    <p class="mt-1">
+                        "Until you upgrade it in Twilio Console, replies reach only the phone numbers verified on the account (Verified Caller IDs), and Twilio adds a trial notice to each. Texts to other numbers fail with Twilio error 21608. "
+                        <a class=LINK href="https://www.twilio.com/docs/messaging/guides/how-to-use-your-free-trial-account" target="_blank" rel="noopener noreferrer">"Twilio's trial limits"</a>
+                    </p>
+                </div>
+            })}
+            {north_american.then(|| view! {
+                <div class="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="a2p-notice">
+                    <p class="font-semibold">"US and Canadian numbers need registration"</p>
+                    <p class="mt-1">
+                        "Carriers block business texts from a US 10-digit number that isn't registered for A2P 10DLC (Twilio error 30034); a toll-free number needs toll-free verification instead. Register the number in Twilio Console before customers text it. "
+                        <a class=LINK href="https://help.twilio.com/articles/1260800720410-What-is-A2P-10DLC-" target="_blank" rel="noopener noreferrer">"What A2P 10DLC is"</a>
+                    </p>
+                </div>
+            })}
         </div>
 
-        <WebhookPanel chatbot_id webhook_url phone_number check configure/>
+        <WebhookPanel chatbot_id webhook_url webhook_warning phone_number check configure/>
         <HowTextsAreAnswered chatbot_id knowledge/>
 
         <Show when=move || local_mode>
@@ -267,6 +327,7 @@ fn Connected(
 fn WebhookPanel(
     chatbot_id: Uuid,
     webhook_url: String,
+    webhook_warning: Option<String>,
     phone_number: String,
     check: Resource<Result<WebhookCheck, AppError>>,
     configure: ServerAction<ConfigureSmsWebhook>,
@@ -281,6 +342,12 @@ fn WebhookPanel(
             </p>
             <label for="webhook-url" class="mt-4 block text-sm font-medium text-slate-800">"Webhook URL (HTTP POST)"</label>
             <CopyField id="webhook-url" value=webhook_url.clone() announce="Webhook URL copied" background="bg-slate-50"/>
+            {webhook_warning.map(|warning| view! {
+                <p class="mt-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900" role="note" data-testid="webhook-warning">
+                    <span class="font-semibold">"Twilio can't use this URL. "</span>
+                    {warning}
+                </p>
+            })}
             <ol class="mt-4 list-decimal space-y-1 pl-5 text-sm text-slate-700">
                 <li>"In Twilio Console, open Phone Numbers → Manage → Active numbers."</li>
                 <li>{format!("Click {phone_number}, then go to Messaging Configuration.")}</li>
@@ -425,6 +492,7 @@ fn EditForm(
     let error = action_error(update);
     let pending = update.pending();
     let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(()))));
+    focus_field_at_fault(update);
     view! {
         <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
             <h3 class="font-semibold">"Edit the connection"</h3>
@@ -438,6 +506,7 @@ fn EditForm(
                     what="token"
                     rule=rules::optional_auth_token
                     server_error=field_error(error, "auth_token")
+                    conceal_on=update.version()
                 />
                 <TextField
                     label="Friendly name (optional)"

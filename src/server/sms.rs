@@ -2,5 +2,6 @@
 pub mod connect;
 pub mod directory;
 pub mod intake;
+pub mod reachability;
 pub mod settings;
 pub mod simulator;

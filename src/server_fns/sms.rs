@@ -16,6 +16,8 @@ pub struct SmsSettings {
     /// False below the Starter plan: the page shows an upgrade notice instead of the form.
     pub plan_allows: bool,
     pub webhook_url: String,
+    /// Why Twilio cannot use the webhook URL as configured, and what to set instead.
+    pub webhook_warning: Option<String>,
     pub connection: Option<SmsConnectionView>,
     /// In local mode, the built-in Twilio emulator's demo account, to connect without a Twilio account.
     pub demo: Option<DemoCredentials>,
@@ -38,6 +40,8 @@ pub struct SmsConnectionView {
     pub auth_token_masked: String,
     /// RFC 3339, UTC.
     pub connected_at: String,
+    /// A Twilio trial account: replies reach only its verified numbers.
+    pub trial: bool,
 }
 
 /// Whether the number's "A message comes in" webhook points at us, as Twilio says right now.

@@ -1155,6 +1155,7 @@ async fn a_worker_holding_an_old_token_sends_with_the_new_one(backend: Backend) 
         &connection,
         &viesti::domain::AuthToken::parse(new_token).expect("token"),
         &viesti::domain::FriendlyName::parse("").expect("name"),
+        connection.trial,
     )
     .await
     .expect("updated");

@@ -45,7 +45,7 @@ async fn verdict(
 ) -> Result<String, ProbeFailure> {
     probe_within(DEADLINE, client, creds, to)
         .await
-        .map(|n| n.sid)
+        .map(|probed| probed.number.sid)
 }
 
 #[tokio::test]

@@ -88,6 +88,7 @@ async fn connecting_checks_twilio_then_shows_the_number_the_masked_token_and_the
             "account_sid": demo.account_sid.as_str(),
             "auth_token_masked": format!("••••{}", &token[28..]),
             "connected_at": after["connection"]["connected_at"],
+            "trial": false,
         })
     );
     assert!(
@@ -587,6 +588,97 @@ async fn rotating_the_encryption_key_re_seals_every_connection(backend: Backend)
     );
 }
 
+/// A trial account (Account `type` Trial) and a +1 number each get their notice on the page, kept
+/// from the probe; a rotation that finds the account upgraded takes the trial notice away.
+async fn a_trial_account_and_a_us_number_get_their_notices(backend: Backend) {
+    use viesti::server::twilio::emulator::{
+        DEMO_TRIAL_ACCOUNT_SID, DEMO_TRIAL_AUTH_TOKEN, DEMO_TRIAL_SMS_NUMBER,
+    };
+    let (app, emulator, demo) = spawn_app_with_twilio(backend, &[]).await;
+    let (_, chatbot) = owner_with_chatbot(&app).await;
+    let connected = connect(
+        &app,
+        &app.client,
+        &chatbot,
+        DEMO_TRIAL_ACCOUNT_SID,
+        DEMO_TRIAL_AUTH_TOKEN,
+        DEMO_TRIAL_SMS_NUMBER,
+    )
+    .await;
+    assert_eq!(connected.status(), StatusCode::OK);
+    assert_eq!(settings(&app, &chatbot).await["connection"]["trial"], true);
+    let page = app
+        .get_page(
+            &app.client,
+            &format!("/chatbots/{chatbot}/integrations/channels/sms"),
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("This is a Twilio trial account"),
+        "trial notice"
+    );
+    assert!(page.contains("A2P 10DLC"), "10DLC notice for a +1 number");
+
+    let trial_sid = viesti::domain::AccountSid::parse(DEMO_TRIAL_ACCOUNT_SID).expect("sid");
+    emulator.set_trial(&trial_sid, false);
+    let updated = app
+        .call(
+            "sms_update",
+            &[
+                ("chatbot_id", chatbot.as_str()),
+                ("auth_token", ""),
+                ("friendly_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    assert_eq!(settings(&app, &chatbot).await["connection"]["trial"], false);
+
+    // A full account's Finnish number: neither notice.
+    let (_, other) = owner_with_chatbot(&app).await;
+    assert_eq!(
+        connect_demo(&app, &other, &demo).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(settings(&app, &other).await["connection"]["trial"], false);
+    let page = app
+        .get_page(
+            &app.client,
+            &format!("/chatbots/{other}/integrations/channels/sms"),
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(!page.contains("This is a Twilio trial account"));
+    assert!(!page.contains("A2P 10DLC"));
+    assert!(
+        page.contains("Viesti doesn't charge for texts") && page.contains("sub-processor"),
+        "the billing and privacy words"
+    );
+}
+
+/// The webhook URL gets a warning when Twilio cannot call it, saying what to set.
+async fn a_webhook_url_twilio_cannot_reach_gets_a_warning(backend: Backend) {
+    let (app, _emulator, _demo) = spawn_app_with_twilio(backend, &[]).await;
+    let (_, chatbot) = owner_with_chatbot(&app).await;
+    let warning = settings(&app, &chatbot).await["webhook_warning"].clone();
+    let warning = warning.as_str().expect("a warning for 127.0.0.1");
+    assert!(warning.contains("points at this computer"), "{warning}");
+    assert!(warning.contains("PUBLIC_BASE_URL"), "{warning}");
+
+    let (public, _emulator, _demo) =
+        spawn_app_with_twilio(backend, &[("PUBLIC_BASE_URL", "https://sms.example.com")]).await;
+    let (_, chatbot) = owner_with_chatbot(&public).await;
+    assert_eq!(
+        settings(&public, &chatbot).await["webhook_warning"],
+        Value::Null
+    );
+}
+
 on_both_databases!(
     rotating_the_encryption_key_re_seals_every_connection,
     connecting_checks_twilio_then_shows_the_number_the_masked_token_and_the_webhook,
@@ -601,4 +693,6 @@ on_both_databases!(
     disconnect_deletes_the_stored_credentials_at_once,
     rotating_the_token_re_checks_with_twilio,
     configure_for_me_points_the_number_at_our_webhook_and_the_check_sees_it,
+    a_trial_account_and_a_us_number_get_their_notices,
+    a_webhook_url_twilio_cannot_reach_gets_a_warning,
 );

@@ -20,6 +20,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub auth_token_sealed: String,
     pub auth_token_last4: String,
+    /// A Twilio trial account (replies reach only its verified numbers), as last probed.
+    pub trial: bool,
     pub connected_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,6 +21,8 @@ pub struct SmsConnection {
     pub friendly_name: Option<String>,
     pub credentials: Credentials,
     pub connected_at: DateTime<Utc>,
+    /// A Twilio trial account, as last probed.
+    pub trial: bool,
     /// The row's `updated_at` when it was read: a copy held in memory is current while the row
     /// still has this id and this revision (every change of the credentials moves it).
     pub revision: DateTime<Utc>,
@@ -95,6 +97,7 @@ fn open(keyring: &Keyring, row: twilio_connection::Model) -> Result<SmsConnectio
             auth_token: AuthToken::parse(&token).map_err(|_| stored("auth token"))?,
         },
         connected_at: row.connected_at,
+        trial: row.trial,
         revision: row.updated_at,
     })
 }
@@ -163,6 +166,7 @@ pub struct NewSmsConnection<'a> {
     pub phone_number_sid: &'a str,
     pub friendly_name: &'a FriendlyName,
     pub credentials: &'a Credentials,
+    pub trial: bool,
 }
 
 pub async fn insert(
@@ -184,6 +188,7 @@ pub async fn insert(
         account_sid_sealed: Set(sealed.account_sid),
         auth_token_sealed: Set(sealed.auth_token),
         auth_token_last4: Set(last4(&new.credentials.auth_token)),
+        trial: Set(new.trial),
         connected_at: Set(now),
         updated_at: Set(now),
     };
@@ -206,13 +211,15 @@ fn last4(token: &AuthToken) -> String {
     token[token.len() - 4..].to_owned()
 }
 
-/// Replaces the token (re-sealing both secrets under the current key) and the friendly name.
+/// Replaces the token (re-sealing both secrets under the current key), the friendly name and what
+/// the probe found of the account.
 pub async fn update(
     db: &DatabaseConnection,
     keyring: &Keyring,
     connection: &SmsConnection,
     auth_token: &AuthToken,
     friendly_name: &FriendlyName,
+    trial: bool,
 ) -> Result<(), SmsRepoError> {
     let credentials = Credentials {
         account_sid: connection.credentials.account_sid.clone(),
@@ -226,6 +233,7 @@ pub async fn update(
         account_sid_sealed: Set(sealed.account_sid),
         auth_token_sealed: Set(sealed.auth_token),
         auth_token_last4: Set(last4(auth_token)),
+        trial: Set(trial),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -11,13 +11,21 @@ pub const PROBE_DEADLINE: Duration = Duration::from_secs(8);
 /// Twilio's code for "Authenticate" (bad SID or token, or a suspended or closed account).
 const AUTHENTICATE: u32 = 20003;
 
+/// What the probe found: the number as Twilio knows it, and whether the account is a trial.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub number: IncomingNumber,
+    /// Twilio's Account `type` is `Trial`: texts reach only the account's verified numbers.
+    pub trial: bool,
+}
+
 /// Asks Twilio whether the credentials work, the account is active, and the number is the account's
-/// and can do SMS. Returns the number as Twilio knows it.
+/// and can do SMS.
 pub async fn probe(
     client: &TwilioClient,
     credentials: &Credentials,
     number: &E164,
-) -> Result<IncomingNumber, ProbeFailure> {
+) -> Result<Probed, ProbeFailure> {
     probe_within(PROBE_DEADLINE, client, credentials, number).await
 }
 
@@ -27,7 +35,7 @@ pub async fn probe_within(
     client: &TwilioClient,
     credentials: &Credentials,
     number: &E164,
-) -> Result<IncomingNumber, ProbeFailure> {
+) -> Result<Probed, ProbeFailure> {
     match tokio::time::timeout(deadline, probe_unbounded(client, credentials, number)).await {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -44,7 +52,7 @@ async fn probe_unbounded(
     client: &TwilioClient,
     credentials: &Credentials,
     number: &E164,
-) -> Result<IncomingNumber, ProbeFailure> {
+) -> Result<Probed, ProbeFailure> {
     let account = client.fetch_account(credentials).await.map_err(classify)?;
     match account.status.as_deref() {
         Some("suspended") => return Err(ProbeFailure::AccountSuspended),
@@ -59,7 +67,10 @@ async fn probe_unbounded(
     if !found.capabilities.sms {
         return Err(ProbeFailure::NumberCannotSms);
     }
-    Ok(found)
+    Ok(Probed {
+        number: found,
+        trial: account.is_trial(),
+    })
 }
 
 /// What a Twilio error means to the person connecting.

@@ -7,6 +7,7 @@ use crate::server::repo::accounts::Member;
 use crate::server::repo::chatbots;
 use crate::server::repo::sms::{self, Credentials, NewSmsConnection, SmsConnection, SmsRepoError};
 use crate::server::sms::connect::probe;
+use crate::server::sms::reachability;
 use crate::server::state::{AppState, app_state};
 use crate::server::twilio::client::TwilioError;
 use crate::server::twilio::emulator;
@@ -36,6 +37,20 @@ impl From<SmsRepoError> for AppError {
 
 fn webhook_url(state: &AppState) -> String {
     state.config.public_url(WEBHOOK_PATH)
+}
+
+/// What to tell the owner when Twilio cannot use the webhook URL as `PUBLIC_BASE_URL` makes it.
+fn webhook_warning(state: &AppState) -> Option<String> {
+    let problem = reachability::check(&state.config.public_base_url)?;
+    let local = if state.emulator.is_some() {
+        " The built-in Twilio emulator can reach it, so the demo works here."
+    } else {
+        ""
+    };
+    Some(format!(
+        "{}{local} For a real Twilio number, set PUBLIC_BASE_URL to this server's public https address (for example https://sms.example.com) and restart Viesti.",
+        problem.explain()
+    ))
 }
 
 /// The chatbot exists in the member's workspace (else 404).
@@ -74,6 +89,7 @@ pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
         chatbot_name,
         plan_allows: member.plan.allows_integrations(),
         webhook_url: webhook_url(&state),
+        webhook_warning: webhook_warning(&state),
         demo: state.emulator.as_ref().map(|_| DemoCredentials {
             account_sid: emulator::DEMO_ACCOUNT_SID.to_owned(),
             auth_token: emulator::DEMO_AUTH_TOKEN.to_owned(),
@@ -87,6 +103,7 @@ pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
             connected_at: c
                 .connected_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            trial: c.trial,
         }),
     })
 }
@@ -181,7 +198,7 @@ pub async fn connect(
     if sms::number_taken_elsewhere(&state.db, &number, chatbot_id).await? {
         return Err(SmsRepoError::NumberTaken.into());
     }
-    let found = probe(&state.twilio, &credentials, &number)
+    let probed = probe(&state.twilio, &credentials, &number)
         .await
         .map_err(AppError::Probe)?;
     let connection = sms::insert(
@@ -191,9 +208,10 @@ pub async fn connect(
             workspace_id: member.workspace_id,
             chatbot_id,
             phone_number: &number,
-            phone_number_sid: &found.sid,
+            phone_number_sid: &probed.number.sid,
             friendly_name: &friendly_name,
             credentials: &credentials,
+            trial: probed.trial,
         },
     )
     .await?;
@@ -220,7 +238,7 @@ pub async fn update(
         account_sid: connection.credentials.account_sid.clone(),
         auth_token: auth_token.clone(),
     };
-    probe(&state.twilio, &credentials, &connection.phone_number)
+    let probed = probe(&state.twilio, &credentials, &connection.phone_number)
         .await
         .map_err(AppError::Probe)?;
     sms::update(
@@ -229,6 +247,7 @@ pub async fn update(
         &connection,
         &auth_token,
         &friendly_name,
+        probed.trial,
     )
     .await?;
     state.connections.forget(&connection.phone_number);

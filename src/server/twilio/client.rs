@@ -115,6 +115,18 @@ pub struct Account {
     pub friendly_name: Option<String>,
     /// `active`, `suspended` or `closed`.
     pub status: Option<String>,
+    /// `Trial` or `Full`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl Account {
+    /// A trial account sends only to its verified numbers (Twilio error 21608 otherwise).
+    pub fn is_trial(&self) -> bool {
+        self.kind
+            .as_deref()
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("trial"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -36,6 +36,14 @@ pub const DEMO_SMS_NUMBER: &str = "+358401234567";
 /// A second demo number that cannot send or receive SMS (a Helsinki landline), for "not SMS-capable" paths.
 pub const DEMO_VOICE_ONLY_NUMBER: &str = "+358912345678";
 
+/// A second demo account that is a Twilio *trial* account (Account `type` Trial) with a US number,
+/// so the settings page's trial and A2P 10DLC notices can be seen locally.
+pub const DEMO_TRIAL_ACCOUNT_SID: &str = "AC7e577e577e577e577e577e577e577e57";
+/// The trial demo account's Auth Token.
+pub const DEMO_TRIAL_AUTH_TOKEN: &str = "7e57c0de7e57c0de7e57c0de7e57c0de";
+/// The trial demo account's SMS-capable US number (libphonenumber's example US number).
+pub const DEMO_TRIAL_SMS_NUMBER: &str = "+12015550123";
+
 /// A customer's phone that is always switched off: texts to it end `undelivered` with Twilio's 30003,
 /// so the inbox's failure reasons can be seen locally (text the demo number from it in the simulator).
 pub use crate::server_fns::simulator::UNREACHABLE_CUSTOMER as DEMO_UNREACHABLE_CUSTOMER;
@@ -261,11 +269,20 @@ impl Emulator {
             token,
             friendly_name: friendly_name.to_owned(),
             status,
+            trial: false,
             created: records::now(),
         };
         let mut state = self.lock();
         state.accounts.retain(|a| a.sid != account.sid);
         state.accounts.push(account);
+    }
+
+    /// Makes an account a trial account (Account `type` Trial) or a full one again.
+    pub fn set_trial(&self, account_sid: &AccountSid, trial: bool) {
+        let mut state = self.lock();
+        for account in state.accounts.iter_mut().filter(|a| &a.sid == account_sid) {
+            account.trial = trial;
+        }
     }
 
     /// Gives `account_sid` the number `number` and returns its `PN…` SID. Adding a number the account
@@ -370,6 +387,19 @@ impl Emulator {
         );
         let sms_number_sid = self.add_number(&account_sid, &sms_number, true);
         let voice_only_number_sid = self.add_number(&account_sid, &voice_only_number, false);
+        let trial_sid = AccountSid::parse(DEMO_TRIAL_ACCOUNT_SID).expect(parse);
+        self.add_account(
+            trial_sid.clone(),
+            AuthToken::parse(DEMO_TRIAL_AUTH_TOKEN).expect(parse),
+            "Viesti trial demo",
+            AccountStatus::Active,
+        );
+        self.set_trial(&trial_sid, true);
+        self.add_number(
+            &trial_sid,
+            &E164::parse(DEMO_TRIAL_SMS_NUMBER).expect(parse),
+            true,
+        );
         DemoAccount {
             account_sid,
             auth_token,

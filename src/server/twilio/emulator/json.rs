@@ -48,7 +48,7 @@ pub(super) fn account(account: &Account) -> Value {
             AccountStatus::Closed => "closed",
         },
         "subresource_uris": subresources,
-        "type": "Full",
+        "type": if account.trial { "Trial" } else { "Full" },
         "uri": format!("{base}.json"),
     })
 }

@@ -9,6 +9,8 @@ pub(super) struct Account {
     pub token: AuthToken,
     pub friendly_name: String,
     pub status: AccountStatus,
+    /// Twilio's Account `type`: `Trial` when true, else `Full`.
+    pub trial: bool,
     pub created: DateTime<Utc>,
 }
 
