@@ -32,29 +32,69 @@ pub struct Segments {
     pub count: u32,
 }
 
-/// Segments per Twilio's rules: GSM-7 160 (153 when concatenated), UCS-2 70 (67) UTF-16 units.
-pub fn segments(body: &str) -> Segments {
-    let gsm_units: Option<usize> = body.chars().try_fold(0usize, |units, c| {
-        if GSM7_BASIC.contains(c) {
-            Some(units + 1)
-        } else if GSM7_EXTENSION.contains(c) {
-            Some(units + 2)
-        } else {
-            None
+/// The encoding `body` is sent in and what each character costs in it: GSM-7 septets (an extension
+/// character takes an escape septet too) or UCS-2 UTF-16 units (a character outside the BMP is a
+/// surrogate pair).
+fn costs(body: &str) -> (Encoding, Vec<(usize, usize)>) {
+    let septets: Option<Vec<(usize, usize)>> = body
+        .char_indices()
+        .map(|(at, c)| {
+            if GSM7_BASIC.contains(c) {
+                Some((at, 1))
+            } else if GSM7_EXTENSION.contains(c) {
+                Some((at, 2))
+            } else {
+                None
+            }
+        })
+        .collect();
+    match septets {
+        Some(septets) => (Encoding::Gsm7, septets),
+        None => (
+            Encoding::Ucs2,
+            body.char_indices()
+                .map(|(at, c)| (at, c.len_utf16()))
+                .collect(),
+        ),
+    }
+}
+
+/// The parts `body` travels in, as Twilio and the carriers split it: one part up to 160 GSM-7
+/// septets (70 UCS-2 units); past that, parts of at most 153 (67), each filled as far as the next
+/// character fits. An extension character's two septets and a surrogate pair's two units are never
+/// split: when they do not fit, they start the next part. Empty for an empty body.
+pub fn split(body: &str) -> (Encoding, Vec<&str>) {
+    let (encoding, costs) = costs(body);
+    let (single, each) = match encoding {
+        Encoding::Gsm7 => (160, 153),
+        Encoding::Ucs2 => (70, 67),
+    };
+    let total: usize = costs.iter().map(|(_, cost)| cost).sum();
+    if total == 0 {
+        return (encoding, Vec::new());
+    }
+    if total <= single {
+        return (encoding, vec![body]);
+    }
+    let mut parts = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (at, cost) in costs {
+        if used + cost > each {
+            parts.push(&body[start..at]);
+            (start, used) = (at, 0);
         }
-    });
-    let (encoding, units, single, multi) = match gsm_units {
-        Some(units) => (Encoding::Gsm7, units, 160, 153),
-        None => (Encoding::Ucs2, body.encode_utf16().count(), 70, 67),
-    };
-    let count = match units {
-        0 => 0,
-        n if n <= single => 1,
-        n => n.div_ceil(multi),
-    };
+        used += cost;
+    }
+    parts.push(&body[start..]);
+    (encoding, parts)
+}
+
+/// Segments per Twilio's rules (see [`split`]): what a text is billed as.
+pub fn segments(body: &str) -> Segments {
+    let (encoding, parts) = split(body);
     Segments {
         encoding,
-        count: u32::try_from(count).unwrap_or(u32::MAX),
+        count: u32::try_from(parts.len()).unwrap_or(u32::MAX),
     }
 }
 
@@ -124,6 +164,25 @@ mod tests {
     }
 
     #[test]
+    fn a_character_that_does_not_fit_starts_the_next_segment() {
+        // 152 septets, then an extension character (2): it cannot be split, so it moves on.
+        let body = format!("{}€{}", "a".repeat(152), "a".repeat(10));
+        let (_, parts) = split(&body);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].chars().count(), 152);
+        assert!(parts[1].starts_with('€'));
+        // 306 septets would fit 2 × 153 when split anywhere; with the euro moved, 3 segments.
+        let tight = format!("{}€{}", "a".repeat(152), "a".repeat(152));
+        assert_eq!(segments(&tight).count, 3);
+        // UCS-2: 66 units, then a surrogate pair: it starts the second part whole.
+        let emoji = format!("{}🙂{}", "ж".repeat(66), "ж".repeat(10));
+        let (encoding, parts) = split(&emoji);
+        assert_eq!(encoding, Encoding::Ucs2);
+        assert_eq!(parts[0].chars().count(), 66);
+        assert!(parts[1].starts_with('🙂'));
+    }
+
+    #[test]
     fn extension_characters_count_twice() {
         assert_eq!(
             segments(&"€".repeat(80)),
@@ -190,5 +249,71 @@ mod tests {
     fn cutting_counts_characters_not_bytes() {
         let text = "ä".repeat(2000);
         assert_eq!(fit(&text, 1600).chars().count(), 1600);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Texts mixing GSM-7 basic and extension characters, and sometimes UCS-2 ones (accents,
+        /// Cyrillic, emoji outside the BMP), long enough to need many segments.
+        fn texts() -> impl Strategy<Value = String> {
+            let gsm = prop::sample::select("aZ0 .,!?@£$_\n".chars().collect::<Vec<_>>());
+            let extension = prop::sample::select(GSM7_EXTENSION.chars().collect::<Vec<_>>());
+            let other = prop::sample::select(vec!['õ', 'ж', 'é', '🙂', '😀', '中', '…']);
+            let char = prop_oneof![8 => gsm, 3 => extension, 1 => other];
+            prop::collection::vec(char, 0..700).prop_map(|chars| chars.into_iter().collect())
+        }
+
+        fn cost(encoding: Encoding, text: &str) -> usize {
+            text.chars()
+                .map(|c| match encoding {
+                    Encoding::Gsm7 if GSM7_EXTENSION.contains(c) => 2,
+                    Encoding::Gsm7 => 1,
+                    Encoding::Ucs2 => c.len_utf16(),
+                })
+                .sum()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// The parts rebuild the text, each within its limit, each but the last filled as far as
+            /// the next character allows (so the count is the fewest whole-character parts), and the
+            /// count is what `segments` bills.
+            #[test]
+            fn parts_are_whole_full_and_within_limits(text in texts()) {
+                let (encoding, parts) = split(&text);
+                prop_assert_eq!(parts.concat(), text.clone());
+                prop_assert_eq!(segments(&text).count as usize, parts.len());
+                prop_assert_eq!(encoding == Encoding::Gsm7, ucs2_characters(&text).is_empty());
+                let (single, each) = match encoding {
+                    Encoding::Gsm7 => (160, 153),
+                    Encoding::Ucs2 => (70, 67),
+                };
+                let total = cost(encoding, &text);
+                prop_assert_eq!(parts.is_empty(), total == 0);
+                prop_assert_eq!(parts.len() == 1, total > 0 && total <= single);
+                if parts.len() > 1 {
+                    for (n, part) in parts.iter().enumerate() {
+                        prop_assert!(cost(encoding, part) <= each);
+                        if let Some(next) = parts.get(n + 1).and_then(|p| p.chars().next()) {
+                            let with_next = format!("{part}{next}");
+                            prop_assert!(cost(encoding, &with_next) > each, "part {} could hold {:?}", n, next);
+                        }
+                    }
+                    // At least the plain ceiling, and at most one unit lost per part.
+                    prop_assert!(parts.len() >= total.div_ceil(each));
+                    prop_assert!(parts.len() <= total.div_ceil(each - 1));
+                }
+            }
+
+            /// Appending a character never makes a text cheaper.
+            #[test]
+            fn a_longer_text_never_costs_fewer_segments(text in texts(), extra in texts()) {
+                let longer = format!("{text}{extra}");
+                prop_assert!(segments(&longer).count >= segments(&text).count);
+            }
+        }
     }
 }

@@ -45,35 +45,11 @@ pub(super) fn new_message_sid(has_media: bool) -> MessageSid {
     MessageSid::parse(&sid).unwrap_or_else(|_| unreachable!("SM/MM and 32 hex is a message SID"))
 }
 
-/// GSM-7's basic character set (one septet each) and its extension table (two septets each).
-const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-const GSM7_EXTENSION: &str = "\u{c}^{}\\[~]|€";
-
-/// How many SMS segments `body` takes (API.md §11): 160 GSM-7 septets in one, 153 each when split;
-/// any other character makes it UCS-2, 70 UTF-16 units in one, 67 each when split.
+/// How many SMS segments `body` takes (API.md §11), split as Twilio splits it (the rules live in
+/// `domain::sms_text`, shared with the product); Twilio reports at least 1.
 pub(super) fn segments(body: &str) -> usize {
-    let septets: Option<usize> = body
-        .chars()
-        .map(|c| {
-            if GSM7_BASIC.contains(c) {
-                Some(1)
-            } else if GSM7_EXTENSION.contains(c) {
-                Some(2)
-            } else {
-                None
-            }
-        })
-        .sum();
-    let (units, single, each) = match septets {
-        Some(septets) => (septets, 160, 153),
-        None => (body.encode_utf16().count(), 70, 67),
-    };
-    if units <= single {
-        1
-    } else {
-        units.div_ceil(each)
-    }
+    let count = crate::domain::sms_text::segments(body).count.max(1);
+    usize::try_from(count).unwrap_or(usize::MAX)
 }
 
 /// Whether an inbound body is one of Twilio's default opt-out (`Some(true)`) or opt-in
