@@ -150,6 +150,8 @@ impl Server {
             .env("VIESTI_DATA_DIR", data_dir)
             .env("PUBLIC_BASE_URL", &base)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            // One conversation answers 200 texts in a row here; the reply budget would pause it.
+            .env("VIESTI_REPLY_BUDGET", "100000")
             .env_remove("SENTRY_DSN")
             .stdout(log.try_clone().expect("log"))
             .stderr(log);

@@ -47,6 +47,32 @@ pub fn keyword(body: &str) -> Option<(Keyword, String)> {
     Some((kind, word))
 }
 
+/// How automatic replies (out-of-office answers, other bots) open: answering one could start two
+/// machines texting each other for ever, each text billed.
+const AUTOMATIC_OPENINGS: [&str; 8] = [
+    "auto-reply",
+    "autoreply",
+    "auto reply",
+    "automatic reply",
+    "automated reply",
+    "out of office",
+    "this is an automated message",
+    "this is an automatic reply",
+];
+
+/// Whether a text reads like an automatic reply: it opens with one of the usual phrases.
+pub fn looks_automatic(body: &str) -> bool {
+    let opening: String = body
+        .trim_start()
+        .chars()
+        .take(40)
+        .flat_map(char::to_lowercase)
+        .collect();
+    AUTOMATIC_OPENINGS
+        .iter()
+        .any(|phrase| opening.starts_with(phrase))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +112,21 @@ mod tests {
             table.len(),
             "every listed word is in the table"
         );
+    }
+
+    #[test]
+    fn automatic_replies_are_known_by_their_opening() {
+        for body in [
+            "Auto-Reply: I'm away until Monday",
+            "  AUTOMATIC REPLY: thanks for your message",
+            "Out of office until 3 Dec",
+            "This is an automated message, do not reply",
+        ] {
+            assert!(looks_automatic(body), "{body:?}");
+        }
+        for body in ["Is the shop out of office chairs?", "Hi, auto parts?", ""] {
+            assert!(!looks_automatic(body), "{body:?}");
+        }
     }
 
     #[test]

@@ -97,6 +97,12 @@ fn SmsSettingsView(
     } = settings;
     let body = match (connection, plan_allows) {
         (Some(connection), _) => view! {
+            {(!plan_allows).then(|| view! {
+                <div class="mt-4 rounded-md border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900" role="status" data-testid="plan-stopped">
+                    <p class="font-semibold">"The chatbot no longer answers texts"</p>
+                    <p class="mt-1">"SMS is part of the Starter plan and above, and this workspace is below it now. Texts still arrive and wait in the inbox, where a person can answer them; upgrade to have the chatbot answer again."</p>
+                </div>
+            })}
             <Connected chatbot_id connection webhook_url webhook_warning update disconnect local_mode=demo.is_some() knowledge/>
         }
         .into_any(),

@@ -46,6 +46,9 @@ pub struct Config {
     /// (a retry's time, an expired lease); default 500. New work wakes workers at once, on every
     /// instance, whatever this is.
     pub worker_poll: std::time::Duration,
+    /// `VIESTI_REPLY_BUDGET`: the bot's SMS replies a conversation may get within 10 minutes before
+    /// the bot pauses for a person; default 5.
+    pub reply_budget: u32,
     /// `SENTRY_DSN`: errors are reported to Sentry only when it is set.
     pub sentry_dsn: Option<SecretString>,
     /// `DEFAULT_PLAN`: the plan new workspaces start on.
@@ -202,6 +205,16 @@ impl Config {
                 .ok_or_else(|| config_error("VIESTI_WORKERS", "must be a number from 0 to 64"))?,
             None => 4,
         };
+        let reply_budget = match get("VIESTI_REPLY_BUDGET") {
+            Some(n) => n
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    config_error("VIESTI_REPLY_BUDGET", "must be a number from 1 to 100000")
+                })?,
+            None => 5,
+        };
         let milliseconds =
             |variable: &'static str, range: std::ops::RangeInclusive<u64>, default_ms: u64| {
                 let Some(value) = get(variable) else {
@@ -249,6 +262,7 @@ impl Config {
             twilio_timeout,
             retry_base,
             worker_poll,
+            reply_budget,
             sentry_dsn,
             default_plan,
         })

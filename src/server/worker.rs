@@ -6,10 +6,11 @@
 //! A job whose worker died is taken over when its lease runs out (15 s; renewed while the job runs),
 //! one in hand at a graceful stop goes back to the queue at once; a reply is recorded before it is
 //! sent and reconciled with Twilio before any resend, so a customer never gets the same reply twice.
-use crate::domain::E164;
 use crate::domain::delivery::failure_reason;
 use crate::domain::inbox::ConversationStatus;
+use crate::domain::sms_keywords::looks_automatic;
 use crate::domain::sms_text::{MAX_BODY_CHARS, fit};
+use crate::domain::{E164, Plan};
 use crate::server::agent::{self, AgentError, Channel, Outcome};
 use crate::server::entities::{conversation, job, message};
 use crate::server::metrics;
@@ -217,7 +218,13 @@ enum Setback {
 
 async fn process(state: &AppState, claimed: job::Model) {
     // The conversation, its chatbot, the customer's opt-out and the connection's revision in one query.
-    let context = match conversations::reply_context(&state.db, claimed.conversation_id).await {
+    let context = match conversations::reply_context(
+        &state.db,
+        claimed.conversation_id,
+        state.config.reply_budget,
+    )
+    .await
+    {
         Ok(context) => context,
         Err(error) => {
             tracing::error!(tags.channel = "channels/sms", %error, job_id = %claimed.id, "could not load a job's conversation");
@@ -505,6 +512,87 @@ fn is_silenced(conversation: &conversation::Model) -> bool {
         .is_ok_and(ConversationStatus::silences_bot)
 }
 
+/// The window of the reply budget: at most `VIESTI_REPLY_BUDGET` (default 5) bot replies by SMS in
+/// a conversation within it, then the bot pauses for a person (SMS costs money per segment; a
+/// customer or a machine texting in a loop costs it fast).
+pub const REPLY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Why the bot does not answer a text, checked when it would answer (not earlier: the plan or the
+/// conversation may have changed since the text came in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// The workspace's plan no longer includes SMS.
+    Plan,
+    /// The text came from one of the workspace's own connected numbers.
+    OwnNumber,
+    /// The text reads like an automatic reply.
+    Automatic,
+    /// The bot already sent its budget of replies within [`REPLY_WINDOW`].
+    Budget,
+}
+
+impl Hold {
+    fn of(context: &ReplyContext, inbound: &message::Model, now: DateTime<Utc>) -> Option<Self> {
+        if !context.plan.is_some_and(Plan::allows_integrations) {
+            Some(Self::Plan)
+        } else if context.own_number {
+            Some(Self::OwnNumber)
+        } else if looks_automatic(&inbound.body) {
+            Some(Self::Automatic)
+        } else if context
+            .budget_reply_at
+            .is_some_and(|at| at > now - REPLY_WINDOW)
+        {
+            Some(Self::Budget)
+        } else {
+            None
+        }
+    }
+
+    fn note(self) -> &'static str {
+        match self {
+            Self::Plan => {
+                "Not answered: this workspace's plan no longer includes SMS (Starter and above). The text is kept here; upgrade to have the bot answer again."
+            }
+            Self::OwnNumber => {
+                "Not answered: this text came from one of this workspace's own Twilio numbers, and answering it could start two bots texting each other."
+            }
+            Self::Automatic => {
+                "Not answered: this text looks like an automatic reply, and answering it could start a loop of automatic texts."
+            }
+            Self::Budget => {
+                "The bot paused: it had already sent as many replies as it may in 10 minutes in this conversation (the reply budget). A person should take it from here."
+            }
+        }
+    }
+
+    /// Says so in the thread; over budget, the conversation also goes to a person (the customer is
+    /// told once, as on any escalation).
+    async fn record(
+        self,
+        state: &AppState,
+        conversation: &conversation::Model,
+        inbound_id: Uuid,
+    ) -> Result<(), DbErr> {
+        if self == Self::Budget
+            && conversations::escalate_by_bot(&state.db, conversation, inbound_id, self.note())
+                .await?
+        {
+            state.live.jobs_queued();
+            return Ok(());
+        }
+        conversations::add_event(
+            &state.db,
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            self.note(),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
 /// Answers a customer's message with the bot: asks the agent, records the reply, sends it.
 async fn answer_inbound(
     state: &AppState,
@@ -521,6 +609,13 @@ async fn answer_inbound(
     };
     if reply.is_none() && is_silenced(conversation) {
         return Ok("a person has the conversation; the bot stays quiet");
+    }
+    if reply.is_none()
+        && Channel::of(&conversation.channel) == Channel::Sms
+        && let Some(hold) = Hold::of(context, &inbound, Utc::now())
+    {
+        hold.record(state, conversation, inbound.id).await?;
+        return Ok(hold.note());
     }
     let route = match Channel::of(&conversation.channel) {
         Channel::Sms => {

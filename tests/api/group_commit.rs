@@ -592,7 +592,10 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     for i in (0..TEXTS).filter(|i| !acknowledged[*i]) {
         assert!(send(web.clone(), i).await, "retry of text {i}");
     }
-    let _healthy = sms.another_instance(&[]).await;
+    // Each of the 40 customers sends 20 texts within the test: beyond the default reply budget.
+    let _healthy = sms
+        .another_instance(&[("VIESTI_REPLY_BUDGET", "1000")])
+        .await;
     let started = std::time::Instant::now();
     while sms.all_replies().len() < TEXTS {
         assert!(

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod chatbots;
+mod cost_control;
 mod csrf;
 mod group_commit;
 mod health;

@@ -73,6 +73,8 @@ impl Model {
 
 pub struct Sms {
     pub app: TestApp,
+    /// The id of the connected chatbot.
+    pub chatbot: String,
     pub emulator: Emulator,
     pub demo: DemoAccount,
     pub model: Model,
@@ -112,6 +114,7 @@ pub async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
     assert_eq!(configured.status(), StatusCode::OK);
     Sms {
         app,
+        chatbot,
         emulator,
         demo,
         model,

@@ -3,10 +3,10 @@
 //! here, so the list's preview and unread marker stay in step with the thread.
 use super::writes::Writes;
 use super::{begin_write, is_unique_violation, now};
-use crate::domain::TwilioDocsLink;
 use crate::domain::delivery::status_rank;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_text::segments;
+use crate::domain::{Plan, TwilioDocsLink};
 use crate::server::entities::{chatbot, conversation, job, message, sms_contact};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
@@ -919,6 +919,13 @@ pub struct ReplyContext {
     pub chatbot: Option<chatbot::Model>,
     pub opted_out: bool,
     pub connection: Option<(Uuid, chrono::DateTime<Utc>)>,
+    /// The workspace's plan now (SMS needs Starter or above at the moment of use).
+    pub plan: Option<Plan>,
+    /// The customer's number is one of the workspace's own connected numbers.
+    pub own_number: bool,
+    /// When the bot sent its reply number `budget` counting back from the latest (the reply
+    /// budget is spent when that was within the budget's window).
+    pub budget_reply_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl sea_orm::FromQueryResult for ReplyContext {
@@ -933,14 +940,23 @@ impl sea_orm::FromQueryResult for ReplyContext {
                 .try_get::<Option<bool>>("", "opted_out")?
                 .unwrap_or(false),
             connection: connection_id.zip(revision),
+            plan: row
+                .try_get::<Option<String>>("", "plan")?
+                .and_then(|plan| plan.parse().ok()),
+            own_number: row
+                .try_get::<Option<bool>>("", "own_number")?
+                .unwrap_or(false),
+            budget_reply_at: row.try_get("", "budget_reply_at")?,
         })
     }
 }
 
-/// The [`ReplyContext`] of conversation `id`, if it still exists.
+/// The [`ReplyContext`] of conversation `id`, if it still exists, with the time of the bot's
+/// `budget`-th latest reply.
 pub async fn reply_context(
     db: &DatabaseConnection,
     id: Uuid,
+    budget: u32,
 ) -> Result<Option<ReplyContext>, DbErr> {
     use sea_orm::{FromQueryResult, QuerySelect};
     const CONTACT: &str = "FROM sms_contacts s WHERE s.business_number = conversations.business_number \
@@ -960,6 +976,27 @@ pub async fn reply_context(
         .expr_as(
             Expr::cust(format!("(SELECT t.updated_at {CONNECTION})")),
             "connection_revision",
+        )
+        .expr_as(
+            Expr::cust("(SELECT w.plan FROM workspaces w WHERE w.id = conversations.workspace_id)"),
+            "plan",
+        )
+        .expr_as(
+            Expr::cust(
+                "EXISTS (SELECT 1 FROM twilio_connections o WHERE o.workspace_id = conversations.workspace_id \
+                 AND o.phone_number = conversations.customer_address)",
+            ),
+            "own_number",
+        )
+        .expr_as(
+            // A number from the configuration, not input: safe to write into the statement.
+            Expr::cust(format!(
+                "(SELECT m.created_at FROM messages m WHERE m.conversation_id = conversations.id \
+                 AND m.author = 'bot' AND m.direction = 'outbound' \
+                 ORDER BY m.created_at DESC LIMIT 1 OFFSET {})",
+                budget.saturating_sub(1)
+            )),
+            "budget_reply_at",
         )
         .build(db.get_database_backend());
     ReplyContext::find_by_statement(select).one(db).await

@@ -1,0 +1,128 @@
+//! What keeps the bot from spending the business's money on texts it should not send: a reply
+//! budget per conversation, no answers to the workspace's own numbers or to automatic replies, and
+//! the plan checked when the bot would answer, not only when SMS was connected.
+use crate::helpers::Backend;
+use crate::on_both_databases;
+use crate::sms_pipeline::{Sms, connected, eventually};
+use reqwest::StatusCode;
+use viesti::server::twilio::emulator::Direction;
+
+/// Waits until every reply job is finished, then counts the bot's own SMS replies.
+async fn settled_bot_replies(sms: &Sms, jobs: i64) -> i64 {
+    eventually("every job finished", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM jobs WHERE state IN ('done', 'failed')")
+            .await
+            >= jobs
+    })
+    .await;
+    sms.app
+        .count("SELECT COUNT(*) FROM messages WHERE author = 'bot' AND direction = 'outbound'")
+        .await
+}
+
+async fn events_saying(sms: &Sms, words: &str) -> i64 {
+    sms.app
+        .count(&format!(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'event' AND body LIKE '%{words}%'"
+        ))
+        .await
+}
+
+async fn the_bot_pauses_for_a_person_once_its_reply_budget_is_spent(backend: Backend) {
+    let sms = connected(backend, &[("VIESTI_REPLY_BUDGET", "2")]).await;
+    for (n, text) in ["One", "Two"].iter().enumerate() {
+        assert_eq!(sms.text(text).await, StatusCode::OK);
+        eventually("a reply", || async { sms.replies().len() == n + 1 }).await;
+    }
+    assert_eq!(sms.text("Three").await, StatusCode::OK);
+    eventually("the conversation needs a person", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM conversations WHERE status = 'needs_human'")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(settled_bot_replies(&sms, 3).await, 2, "no third bot reply");
+    assert_eq!(events_saying(&sms, "reply budget").await, 1);
+    // The customer is told once that a person will answer, as on any escalation.
+    eventually("the notice", || async { sms.replies().len() == 3 }).await;
+}
+
+async fn a_text_from_the_workspaces_own_number_is_not_answered(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    // The business's number texts itself: what two of a workspace's bots texting each other look like.
+    let own = sms.demo.sms_number.clone();
+    let status = sms
+        .emulator
+        .send_inbound(&own, &sms.demo.sms_number, "Hello from ourselves", &[])
+        .await
+        .expect("delivered");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(settled_bot_replies(&sms, 1).await, 0);
+    assert_eq!(events_saying(&sms, "own Twilio numbers").await, 1);
+    assert!(
+        sms.emulator
+            .messages()
+            .iter()
+            .all(|m| m.direction != Direction::OutboundApi),
+        "nothing sent"
+    );
+}
+
+async fn an_automatic_reply_is_not_answered(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    assert_eq!(
+        sms.text("Auto-reply: I'm away until Monday").await,
+        StatusCode::OK
+    );
+    assert_eq!(settled_bot_replies(&sms, 1).await, 0);
+    assert_eq!(events_saying(&sms, "automatic reply").await, 1);
+    assert!(sms.replies().is_empty());
+    // An ordinary text in the same conversation is answered.
+    assert_eq!(sms.text("Are you open today?").await, StatusCode::OK);
+    eventually("a reply", || async { sms.replies().len() == 1 }).await;
+}
+
+async fn a_workspace_moved_below_starter_stops_answering_and_is_told(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &sms.app.db,
+        "UPDATE workspaces SET plan = 'free'",
+    )
+    .await
+    .expect("downgraded");
+    assert_eq!(sms.text("Anyone there?").await, StatusCode::OK);
+    assert_eq!(settled_bot_replies(&sms, 1).await, 0);
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        1,
+        "the text is kept"
+    );
+    assert_eq!(events_saying(&sms, "plan no longer includes SMS").await, 1);
+    assert!(sms.replies().is_empty());
+    let chatbot = &sms.chatbot;
+    let page = sms
+        .app
+        .get_page(
+            &sms.app.client,
+            &format!("/chatbots/{chatbot}/integrations/channels/sms"),
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("The chatbot no longer answers texts"),
+        "the settings page tells the owner"
+    );
+}
+
+on_both_databases!(
+    the_bot_pauses_for_a_person_once_its_reply_budget_is_spent,
+    a_text_from_the_workspaces_own_number_is_not_answered,
+    an_automatic_reply_is_not_answered,
+    a_workspace_moved_below_starter_stops_answering_and_is_told,
+);
