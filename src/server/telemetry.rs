@@ -8,6 +8,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+pub mod scrub;
+
 /// Installs the global subscriber; a second call (as in tests) leaves the first one in place.
 pub fn init(with_sentry: bool) {
     let filter = EnvFilter::try_from_default_env()
@@ -34,6 +36,8 @@ pub fn init(with_sentry: bool) {
 pub fn init_sentry(dsn: &str) -> sentry::ClientInitGuard {
     let mut options = sentry::ClientOptions::new();
     options.release = sentry::release_name!();
+    // Nothing leaves unscrubbed: no token, message body or full phone number (see `scrub`).
+    options.before_send = Some(std::sync::Arc::new(scrub::event));
     sentry::init((dsn, options))
 }
 

@@ -97,6 +97,10 @@ async fn an_error_on_the_sms_path_reaches_sentry_tagged_with_the_channel() {
         !event.contains(sms.demo.auth_token.expose()),
         "no secret in the event"
     );
+    assert!(
+        !event.contains(crate::sms_pipeline::customer().as_str()),
+        "no full phone number in the event"
+    );
     drop(guard);
 }
 
