@@ -13,6 +13,7 @@ mod m20261202_000009_passage_index_in_memory;
 mod m20261203_000010_job_claim_indexes;
 mod m20261204_000011_message_error_link;
 mod m20261204_000012_connection_trial;
+mod m20261204_000013_segment_budget;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_job_claim_indexes::Migration),
             Box::new(m20261204_000011_message_error_link::Migration),
             Box::new(m20261204_000012_connection_trial::Migration),
+            Box::new(m20261204_000013_segment_budget::Migration),
         ]
     }
 }

@@ -98,6 +98,59 @@ pub fn segments(body: &str) -> Segments {
     }
 }
 
+/// How many SMS segments a workspace may send per UTC day: 1 to 1,000,000, 10,000 by default. The
+/// bot stops answering by SMS for the rest of the day once it is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct DailySegmentBudget(u32);
+
+impl DailySegmentBudget {
+    pub const DEFAULT: Self = Self(10_000);
+    pub const MAX: u32 = 1_000_000;
+
+    pub fn new(segments: u32) -> Result<Self, crate::domain::Rejected> {
+        if (1..=Self::MAX).contains(&segments) {
+            Ok(Self(segments))
+        } else {
+            Err(crate::domain::Rejected(format!(
+                "Use a number of segments from 1 to {}.",
+                Self::MAX
+            )))
+        }
+    }
+
+    /// Reads what a person typed ("10000", "10 000", "10,000").
+    pub fn parse(input: &str) -> Result<Self, crate::domain::Rejected> {
+        let digits: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ',' && *c != '\u{a0}')
+            .collect();
+        match digits.parse::<u32>() {
+            Ok(segments) => Self::new(segments),
+            Err(_) => Err(crate::domain::Rejected(
+                "Enter a whole number of segments, like 10000.".into(),
+            )),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for DailySegmentBudget {
+    type Error = crate::domain::Rejected;
+    fn try_from(value: u32) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<DailySegmentBudget> for u32 {
+    fn from(value: DailySegmentBudget) -> Self {
+        value.0
+    }
+}
+
 /// The distinct characters of `body` outside GSM-7, in order of appearance: what forces UCS-2.
 pub fn ucs2_characters(body: &str) -> Vec<char> {
     let mut found = Vec::new();
@@ -180,6 +233,21 @@ mod tests {
         assert_eq!(encoding, Encoding::Ucs2);
         assert_eq!(parts[0].chars().count(), 66);
         assert!(parts[1].starts_with('🙂'));
+    }
+
+    #[test]
+    fn a_daily_budget_is_a_whole_number_within_bounds() {
+        assert_eq!(
+            DailySegmentBudget::parse(" 10 000 ").map(DailySegmentBudget::get),
+            Ok(10_000)
+        );
+        assert_eq!(
+            DailySegmentBudget::parse("2,500").map(DailySegmentBudget::get),
+            Ok(2_500)
+        );
+        for bad in ["0", "-5", "1.5", "lots", "", "1000001"] {
+            assert!(DailySegmentBudget::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

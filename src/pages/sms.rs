@@ -9,12 +9,12 @@ use crate::error::AppError;
 use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::pages::knowledge::reply_length_label;
 use crate::pages::{
-    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, action_error, field_error,
+    BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, SaveButton, action_error, field_error,
 };
 use crate::server_fns::knowledge::{ChatbotKnowledge, get_chatbot_knowledge};
 use crate::server_fns::sms::{
-    ConfigureSmsWebhook, ConnectSms, DemoCredentials, DisconnectSms, SmsConnectionView,
-    SmsSettings, UpdateSms, WebhookCheck, check_sms_webhook, get_sms_settings,
+    ConfigureSmsWebhook, ConnectSms, DemoCredentials, DisconnectSms, SetSmsDailyBudget,
+    SmsConnectionView, SmsSettings, UpdateSms, WebhookCheck, check_sms_webhook, get_sms_settings,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,6 +26,7 @@ pub fn SmsPage() -> impl IntoView {
     let connect = ServerAction::<ConnectSms>::new();
     let update = ServerAction::<UpdateSms>::new();
     let disconnect = ServerAction::<DisconnectSms>::new();
+    let budget = ServerAction::<SetSmsDailyBudget>::new();
     // Read again only after a change was saved: a refused submit keeps the form as it was typed.
     let saved = |version: RwSignal<usize>, ok: bool| ok.then(|| version.get());
     let settings = Resource::new_blocking(
@@ -35,6 +36,7 @@ pub fn SmsPage() -> impl IntoView {
                 saved(connect.version(), succeeded(connect)),
                 saved(update.version(), succeeded(update)),
                 saved(disconnect.version(), succeeded(disconnect)),
+                saved(budget.version(), succeeded(budget)),
             )
         },
         |(id, ..)| async move {
@@ -60,7 +62,7 @@ pub fn SmsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! {
-                        <SmsSettingsView settings connect update disconnect disconnected knowledge/>
+                        <SmsSettingsView settings connect update disconnect budget disconnected knowledge/>
                     }.into_any(),
                     Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
@@ -83,6 +85,7 @@ fn SmsSettingsView(
     connect: ServerAction<ConnectSms>,
     update: ServerAction<UpdateSms>,
     disconnect: ServerAction<DisconnectSms>,
+    budget: ServerAction<SetSmsDailyBudget>,
     disconnected: Signal<bool>,
     knowledge: Resource<Result<ChatbotKnowledge, AppError>>,
 ) -> impl IntoView {
@@ -90,6 +93,8 @@ fn SmsSettingsView(
         chatbot_id,
         chatbot_name,
         plan_allows,
+        daily_segment_budget,
+        segments_today,
         webhook_url,
         webhook_warning,
         connection,
@@ -104,6 +109,9 @@ fn SmsSettingsView(
                 </div>
             })}
             <Connected chatbot_id connection webhook_url webhook_warning update disconnect local_mode=demo.is_some() knowledge/>
+            <Show when=move || plan_allows>
+                <DailyBudgetPanel chatbot_id budget daily_segment_budget segments_today/>
+            </Show>
         }
         .into_any(),
         (None, false) => view! { <UpgradeNotice/> }.into_any(),
@@ -133,6 +141,49 @@ fn SmsSettingsView(
             {body}
             <BillingAndPrivacy/>
         </section>
+    }
+}
+
+/// The workspace's daily SMS segment budget: what today used of it, and a form to change it.
+#[component]
+fn DailyBudgetPanel(
+    chatbot_id: Uuid,
+    budget: ServerAction<SetSmsDailyBudget>,
+    daily_segment_budget: u32,
+    segments_today: u64,
+) -> impl IntoView {
+    let error = action_error(budget);
+    let pending = budget.pending();
+    let saved = Signal::derive(move || matches!(budget.value().get(), Some(Ok(()))));
+    focus_field_at_fault(budget);
+    let spent = segments_today >= u64::from(daily_segment_budget);
+    view! {
+        <div class="mt-6 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200">
+            <h3 class="font-semibold">"Daily SMS budget"</h3>
+            <p class="mt-1 text-sm text-slate-600">
+                "The most SMS segments the chatbots of this workspace send in a day (UTC). Once it is spent, the bot stops answering texts until midnight UTC; texts still arrive in the inbox."
+            </p>
+            <p class=if spent { "mt-3 text-sm font-semibold text-red-800" } else { "mt-3 text-sm text-slate-800" } data-testid="segments-today">
+                {format!("Today: {segments_today} of {daily_segment_budget} segments")}
+                {spent.then_some(" — spent: the bot is not answering texts today.")}
+            </p>
+            <ActionForm action=budget attr:class="mt-4 flex flex-wrap items-end gap-3" attr:novalidate=true>
+                <input type="hidden" name="chatbot_id" value=chatbot_id.to_string()/>
+                <div class="w-48">
+                    <TextField
+                        label="Segments per day"
+                        name="budget"
+                        input_type="text"
+                        autocomplete="off"
+                        initial=daily_segment_budget.to_string()
+                        server_error=field_error(error, "budget")
+                    />
+                </div>
+                <div class="mb-6">
+                    <SaveButton pending saved label="Save budget"/>
+                </div>
+            </ActionForm>
+        </div>
     }
 }
 

@@ -529,6 +529,8 @@ enum Hold {
     Automatic,
     /// The bot already sent its budget of replies within [`REPLY_WINDOW`].
     Budget,
+    /// The workspace sent its daily budget of SMS segments.
+    DailyBudget,
 }
 
 impl Hold {
@@ -537,6 +539,8 @@ impl Hold {
             Some(Self::Plan)
         } else if context.own_number {
             Some(Self::OwnNumber)
+        } else if context.segments_today >= context.daily_segment_budget {
+            Some(Self::DailyBudget)
         } else if looks_automatic(&inbound.body) {
             Some(Self::Automatic)
         } else if context
@@ -559,6 +563,9 @@ impl Hold {
             }
             Self::Automatic => {
                 "Not answered: this text looks like an automatic reply, and answering it could start a loop of automatic texts."
+            }
+            Self::DailyBudget => {
+                "Not answered: this workspace has sent its daily budget of SMS segments. The bot answers texts again after midnight UTC, or when an owner raises the budget on the SMS settings page."
             }
             Self::Budget => {
                 "The bot paused: it had already sent as many replies as it may in 10 minutes in this conversation (the reply budget). A person should take it from here."
@@ -829,7 +836,7 @@ async fn send_now(
     metrics::send_latency(started.elapsed().as_secs_f64());
     match sent {
         Ok(sent) => {
-            conversations::record_sent(&state.writes, reply.id, &sent.sid, &sent.status).await?;
+            conversations::record_sent(&state.writes, reply, &sent.sid, &sent.status).await?;
             Ok("sent")
         }
         // Whether Twilio took it is unknown (but for a refused connection): the next try looks
@@ -892,8 +899,7 @@ async fn reconcile(
         if conversations::sid_is_known(&state.db, &candidate.sid).await? {
             continue;
         }
-        conversations::record_sent(&state.writes, reply.id, &candidate.sid, &candidate.status)
-            .await?;
+        conversations::record_sent(&state.writes, reply, &candidate.sid, &candidate.status).await?;
         tracing::info!(message_id = %reply.id, "an earlier send had reached Twilio; not resending");
         return Ok(true);
     }

@@ -19,6 +19,9 @@ pub struct SmsSettings {
     /// Why Twilio cannot use the webhook URL as configured, and what to set instead.
     pub webhook_warning: Option<String>,
     pub connection: Option<SmsConnectionView>,
+    /// SMS segments the workspace may send per UTC day, and those it sent today.
+    pub daily_segment_budget: u32,
+    pub segments_today: u64,
     /// In local mode, the built-in Twilio emulator's demo account, to connect without a Twilio account.
     pub demo: Option<DemoCredentials>,
 }
@@ -101,6 +104,13 @@ pub async fn update_sms(
     state::respond(
         crate::server::sms::settings::update(chatbot_id, &auth_token, &friendly_name).await,
     )
+}
+
+/// Sets the workspace's daily SMS segment budget (owners and admins, Starter and above).
+#[server(prefix = "/api", endpoint = "sms_daily_budget")]
+pub async fn set_sms_daily_budget(chatbot_id: Uuid, budget: String) -> Result<(), AppError> {
+    use crate::server::state;
+    state::respond(crate::server::sms::settings::set_daily_budget(chatbot_id, &budget).await)
 }
 
 #[server(prefix = "/api", endpoint = "sms_disconnect")]

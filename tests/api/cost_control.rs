@@ -120,9 +120,83 @@ async fn a_workspace_moved_below_starter_stops_answering_and_is_told(backend: Ba
     );
 }
 
+async fn budget_settings(sms: &Sms) -> serde_json::Value {
+    crate::helpers::json(
+        sms.app
+            .call("sms_settings", &[("chatbot_id", sms.chatbot.as_str())])
+            .await,
+    )
+    .await
+}
+
+async fn set_budget(sms: &Sms, budget: &str) -> StatusCode {
+    sms.app
+        .call(
+            "sms_daily_budget",
+            &[("chatbot_id", sms.chatbot.as_str()), ("budget", budget)],
+        )
+        .await
+        .status()
+}
+
+/// The workspace's daily segment budget is shown with today's use, can be changed by an owner, and
+/// once spent the bot answers no more texts that day (the thread says why).
+async fn the_daily_segment_budget_is_shown_editable_and_stops_the_bot_once_spent(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let settings = budget_settings(&sms).await;
+    assert_eq!(settings["daily_segment_budget"], 10_000);
+    assert_eq!(settings["segments_today"], 0);
+    assert_eq!(
+        set_budget(&sms, "lots").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        set_budget(&sms, "0").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(set_budget(&sms, "1").await, StatusCode::OK);
+    assert_eq!(budget_settings(&sms).await["daily_segment_budget"], 1);
+
+    assert_eq!(sms.text("Hello").await, StatusCode::OK);
+    eventually("a reply", || async { sms.replies().len() == 1 }).await;
+    eventually("the segment counted", || async {
+        budget_settings(&sms).await["segments_today"] == 1
+    })
+    .await;
+    assert_eq!(sms.text("Again").await, StatusCode::OK);
+    assert_eq!(
+        settled_bot_replies(&sms, 2).await,
+        1,
+        "no reply over the budget"
+    );
+    assert_eq!(events_saying(&sms, "daily budget of SMS segments").await, 1);
+    let page = sms
+        .app
+        .get_page(
+            &sms.app.client,
+            &format!("/chatbots/{}/integrations/channels/sms", sms.chatbot),
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Today: 1 of 1 segments"),
+        "shown on the settings page"
+    );
+
+    assert_eq!(set_budget(&sms, "10 000").await, StatusCode::OK);
+    assert_eq!(sms.text("Third time").await, StatusCode::OK);
+    eventually("a reply under the raised budget", || async {
+        sms.replies().len() == 2
+    })
+    .await;
+}
+
 on_both_databases!(
     the_bot_pauses_for_a_person_once_its_reply_budget_is_spent,
     a_text_from_the_workspaces_own_number_is_not_answered,
     an_automatic_reply_is_not_answered,
     a_workspace_moved_below_starter_stops_answering_and_is_told,
+    the_daily_segment_budget_is_shown_editable_and_stops_the_bot_once_spent,
 );

@@ -8,6 +8,8 @@ pub struct Model {
     pub name: String,
     /// A `Plan` by its `as_str` name.
     pub plan: String,
+    /// The SMS segments the workspace may send per UTC day.
+    pub daily_segment_budget: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -45,6 +45,8 @@ pub async fn create_workspace_with_owner(
         name: Set(workspace_name.as_str().to_owned()),
         plan: Set(plan.as_str().to_owned()),
         created_at: Set(now),
+        // The column's default (10,000 segments a day).
+        ..Default::default()
     }
     .insert(&*txn)
     .await?;

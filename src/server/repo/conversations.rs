@@ -808,17 +808,43 @@ fn claim_send_statement(
 /// Twilio accepted an outbound message: its SID and first status.
 pub async fn record_sent(
     writes: &Writes,
-    message_id: Uuid,
+    sent: &message::Model,
     sid: &str,
     status: &str,
 ) -> Result<(), DbErr> {
-    let statement = message::Entity::update_many()
+    let backend = writes.backend();
+    // The workspace's segments of the day grow with it, once (not when the SID was known already).
+    let p: [&str; 4] = match backend {
+        DatabaseBackend::Postgres => ["$1", "$2", "$3", "$4"],
+        _ => ["?1", "?2", "?3", "?4"],
+    };
+    let usage = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "INSERT INTO segment_usage (workspace_id, day, segments) SELECT {}, {}, {} \
+             WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = {} AND twilio_sid IS NOT NULL) \
+             ON CONFLICT (workspace_id, day) DO UPDATE SET segments = segment_usage.segments + excluded.segments",
+            p[0], p[1], p[2], p[3]
+        ),
+        [
+            sent.workspace_id.into(),
+            usage_day(Utc::now()).into(),
+            i64::from(sent.segments).into(),
+            sent.id.into(),
+        ],
+    );
+    let update = message::Entity::update_many()
         .col_expr(message::Column::TwilioSid, Expr::value(sid))
         .col_expr(message::Column::Status, Expr::value(status))
         .col_expr(message::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(message::Column::Id.eq(message_id))
-        .build(writes.backend());
-    writes.run_statement(statement).await.map(|_| ())
+        .filter(message::Column::Id.eq(sent.id))
+        .build(backend);
+    writes.run(vec![usage, update]).await.map(|_| ())
+}
+
+/// The UTC day a segment counts against, as `segment_usage.day` holds it.
+pub fn usage_day(at: chrono::DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
 }
 
 /// An outbound message ends without reaching the customer: `failed` (with Twilio's code and its
@@ -926,6 +952,9 @@ pub struct ReplyContext {
     /// When the bot sent its reply number `budget` counting back from the latest (the reply
     /// budget is spent when that was within the budget's window).
     pub budget_reply_at: Option<chrono::DateTime<Utc>>,
+    /// The workspace's daily SMS segment budget and the segments it sent today (UTC).
+    pub daily_segment_budget: i64,
+    pub segments_today: i64,
 }
 
 impl sea_orm::FromQueryResult for ReplyContext {
@@ -947,6 +976,12 @@ impl sea_orm::FromQueryResult for ReplyContext {
                 .try_get::<Option<bool>>("", "own_number")?
                 .unwrap_or(false),
             budget_reply_at: row.try_get("", "budget_reply_at")?,
+            daily_segment_budget: row
+                .try_get::<Option<i64>>("", "daily_segment_budget")?
+                .unwrap_or(i64::MAX),
+            segments_today: row
+                .try_get::<Option<i64>>("", "segments_today")?
+                .unwrap_or(0),
         })
     }
 }
@@ -997,6 +1032,22 @@ pub async fn reply_context(
                 budget.saturating_sub(1)
             )),
             "budget_reply_at",
+        )
+        .expr_as(
+            Expr::cust(
+                "(SELECT CAST(w.daily_segment_budget AS BIGINT) FROM workspaces w \
+                 WHERE w.id = conversations.workspace_id)",
+            ),
+            "daily_segment_budget",
+        )
+        .expr_as(
+            // Today's date comes from this server's clock, not from input.
+            Expr::cust(format!(
+                "(SELECT u.segments FROM segment_usage u WHERE u.workspace_id = conversations.workspace_id \
+                 AND u.day = '{}')",
+                usage_day(Utc::now())
+            )),
+            "segments_today",
         )
         .build(db.get_database_backend());
     ReplyContext::find_by_statement(select).one(db).await

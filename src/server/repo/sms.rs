@@ -1,13 +1,14 @@
 //! SMS connections (a chatbot's Twilio account and number), sealed on the way in, opened on the way out.
 use super::is_unique_violation;
+use crate::domain::sms_text::DailySegmentBudget;
 use crate::domain::{AccountSid, AuthToken, E164, FriendlyName};
 use crate::server::crypto::{CryptoError, Keyring, Sealed};
 use crate::server::entities::twilio_connection;
 pub use crate::server::twilio::client::Credentials;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, Statement, Unchanged,
 };
 use uuid::Uuid;
 
@@ -278,4 +279,53 @@ pub async fn reseal_all(db: &DatabaseConnection, keyring: &Keyring) -> Result<u6
         changed += 1;
     }
     Ok(changed)
+}
+
+/// A workspace's daily SMS segment budget and the segments it sent today (UTC).
+pub async fn segment_use(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+) -> Result<(DailySegmentBudget, u64), DbErr> {
+    use crate::server::entities::workspace;
+    let budget = workspace::Entity::find_by_id(workspace_id)
+        .one(db)
+        .await?
+        .and_then(|w| u32::try_from(w.daily_segment_budget).ok())
+        .and_then(|n| DailySegmentBudget::new(n).ok())
+        .unwrap_or(DailySegmentBudget::DEFAULT);
+    let day = crate::server::repo::conversations::usage_day(Utc::now());
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "SELECT segments FROM segment_usage WHERE workspace_id = $1 AND day = $2"
+                }
+                _ => "SELECT segments FROM segment_usage WHERE workspace_id = ?1 AND day = ?2",
+            },
+            [workspace_id.into(), day.into()],
+        ))
+        .await?;
+    let today = match row {
+        Some(row) => row.try_get_by_index::<i64>(0)?,
+        None => 0,
+    };
+    Ok((budget, u64::try_from(today).unwrap_or(0)))
+}
+
+/// Sets a workspace's daily SMS segment budget.
+pub async fn set_daily_budget(
+    db: &DatabaseConnection,
+    workspace_id: Uuid,
+    budget: DailySegmentBudget,
+) -> Result<(), DbErr> {
+    use crate::server::entities::workspace;
+    workspace::ActiveModel {
+        id: Unchanged(workspace_id),
+        daily_segment_budget: Set(i32::try_from(budget.get()).unwrap_or(i32::MAX)),
+        ..Default::default()
+    }
+    .update(db)
+    .await
+    .map(|_| ())
 }

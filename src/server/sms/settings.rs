@@ -1,5 +1,6 @@
 //! The SMS settings services behind the server functions: who may do what (owners and admins; agents
 //! never see credentials), the probe, storage.
+use crate::domain::sms_text::DailySegmentBudget;
 use crate::domain::{AccountSid, AuthToken, E164, FriendlyName};
 use crate::error::{AppError, ProbeFailure};
 use crate::server::auth::require_manager;
@@ -84,7 +85,10 @@ pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
     let chatbot_name = chatbot_name(&state, &member, chatbot_id).await?;
     let connection =
         sms::find_for_chatbot(&state.db, &state.keyring, member.workspace_id, chatbot_id).await?;
+    let (budget, segments_today) = sms::segment_use(&state.db, member.workspace_id).await?;
     Ok(SmsSettings {
+        daily_segment_budget: budget.get(),
+        segments_today,
         chatbot_id,
         chatbot_name,
         plan_allows: member.plan.allows_integrations(),
@@ -252,6 +256,15 @@ pub async fn update(
     .await?;
     state.connections.forget(&connection.phone_number);
     tracing::info!(connection_id = %connection.id, "SMS connection updated");
+    Ok(())
+}
+
+pub async fn set_daily_budget(chatbot_id: Uuid, budget: &str) -> Result<(), AppError> {
+    let state = app_state()?;
+    let member = require_sms_manager(&state, chatbot_id).await?;
+    let budget = DailySegmentBudget::parse(budget).map_err(|e| AppError::invalid("budget", e.0))?;
+    sms::set_daily_budget(&state.db, member.workspace_id, budget).await?;
+    tracing::info!(workspace_id = %member.workspace_id, segments = budget.get(), "daily SMS budget set");
     Ok(())
 }
 
