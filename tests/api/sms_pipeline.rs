@@ -93,7 +93,15 @@ pub async fn connected(backend: Backend, extra: &[(&str, &str)]) -> Sms {
     vars.extend_from_slice(extra);
     let (app, emulator, demo) = spawn_app_with_twilio(backend, &vars).await;
     emulator.set_callback_delay(Duration::from_millis(10));
-    app.sign_up(&unique_email()).await;
+    let signed_up = app.sign_up(&unique_email()).await;
+    // Said here rather than as a 401 on the next call: once seen under load (2026-12-02), cause unknown.
+    let status = signed_up.status();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "sign up: {}",
+        signed_up.text().await.unwrap_or_default()
+    );
     let chatbot = app.create_chatbot(&app.client, "Support").await.to_string();
     let connected = app
         .call(
