@@ -90,7 +90,7 @@ pub async fn measure(db: &DatabaseConnection, dir: &Path) -> anyhow::Result<Repo
         name: Set("Quality measurement".into()),
         plan: Set("free".into()),
         created_at: Set(chrono::Utc::now()),
-        ..Default::default()
+        daily_segment_budget: Set(crate::server::repo::accounts::default_daily_budget()),
     }
     .insert(db)
     .await?;

@@ -1,5 +1,6 @@
 //! Workspaces and their members.
 use super::is_unique_violation;
+use crate::domain::sms_text::DailySegmentBudget;
 use crate::domain::{Email, Plan, Role, WorkspaceName};
 use crate::server::entities::{user, workspace};
 use sea_orm::{
@@ -27,6 +28,11 @@ pub enum CreateAccountError {
     Db(#[from] DbErr),
 }
 
+/// A new workspace's daily SMS segment budget.
+pub fn default_daily_budget() -> i32 {
+    i32::try_from(DailySegmentBudget::DEFAULT.get()).unwrap_or(i32::MAX)
+}
+
 /// Creates a workspace and its owner in one transaction.
 #[tracing::instrument(skip_all)]
 pub async fn create_workspace_with_owner(
@@ -45,8 +51,9 @@ pub async fn create_workspace_with_owner(
         name: Set(workspace_name.as_str().to_owned()),
         plan: Set(plan.as_str().to_owned()),
         created_at: Set(now),
-        // The column's default (10,000 segments a day).
-        ..Default::default()
+        // Set here rather than left to the column's default: sea-orm may build the returned model
+        // from these values, and a field left unset failed the sign-up on SQLite now and then.
+        daily_segment_budget: Set(default_daily_budget()),
     }
     .insert(&*txn)
     .await?;
