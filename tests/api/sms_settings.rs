@@ -57,6 +57,18 @@ async fn settings(app: &TestApp, chatbot: &str) -> Value {
     json(app.call("sms_settings", &[("chatbot_id", chatbot)]).await).await
 }
 
+/// The SMS settings page's HTML for `chatbot`, as the signed-in owner gets it.
+async fn settings_page(app: &TestApp, chatbot: &str) -> String {
+    app.get_page(
+        &app.client,
+        &format!("/chatbots/{chatbot}/integrations/channels/sms"),
+    )
+    .await
+    .text()
+    .await
+    .expect("html")
+}
+
 async fn connecting_checks_twilio_then_shows_the_number_the_masked_token_and_the_webhook(
     backend: Backend,
 ) {
@@ -124,15 +136,7 @@ async fn credentials_are_stored_sealed_and_never_logged_or_rendered(backend: Bac
         1
     );
 
-    let page = app
-        .get_page(
-            &app.client,
-            &format!("/chatbots/{chatbot}/integrations/channels/sms"),
-        )
-        .await
-        .text()
-        .await
-        .expect("html");
+    let page = settings_page(&app, &chatbot).await;
     assert!(page.contains("+358401234567"));
     assert!(!page.contains(token), "the token is not in the page");
     let logs = captured_logs();
@@ -607,15 +611,7 @@ async fn a_trial_account_and_a_us_number_get_their_notices(backend: Backend) {
     .await;
     assert_eq!(connected.status(), StatusCode::OK);
     assert_eq!(settings(&app, &chatbot).await["connection"]["trial"], true);
-    let page = app
-        .get_page(
-            &app.client,
-            &format!("/chatbots/{chatbot}/integrations/channels/sms"),
-        )
-        .await
-        .text()
-        .await
-        .expect("html");
+    let page = settings_page(&app, &chatbot).await;
     assert!(
         page.contains("This is a Twilio trial account"),
         "trial notice"
@@ -644,15 +640,7 @@ async fn a_trial_account_and_a_us_number_get_their_notices(backend: Backend) {
         StatusCode::OK
     );
     assert_eq!(settings(&app, &other).await["connection"]["trial"], false);
-    let page = app
-        .get_page(
-            &app.client,
-            &format!("/chatbots/{other}/integrations/channels/sms"),
-        )
-        .await
-        .text()
-        .await
-        .expect("html");
+    let page = settings_page(&app, &other).await;
     assert!(!page.contains("This is a Twilio trial account"));
     assert!(!page.contains("A2P 10DLC"));
     assert!(
