@@ -320,12 +320,14 @@ pub async fn set_daily_budget(
     budget: DailySegmentBudget,
 ) -> Result<(), DbErr> {
     use crate::server::entities::workspace;
-    workspace::ActiveModel {
-        id: Unchanged(workspace_id),
-        daily_segment_budget: Set(i32::try_from(budget.get()).unwrap_or(i32::MAX)),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    // One column by statement: no model to build from unset fields (see `create_workspace_with_owner`).
+    workspace::Entity::update_many()
+        .col_expr(
+            workspace::Column::DailySegmentBudget,
+            sea_orm::sea_query::Expr::value(i32::try_from(budget.get()).unwrap_or(i32::MAX)),
+        )
+        .filter(workspace::Column::Id.eq(workspace_id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
