@@ -9,6 +9,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub mod scrub;
+pub mod signals;
 
 /// Installs the global subscriber; a second call (as in tests) leaves the first one in place.
 pub fn init(with_sentry: bool) {

@@ -8,6 +8,7 @@ use crate::server::metrics;
 use crate::server::repo::conversations::{self, InboundOutcome, Stored};
 use crate::server::repo::sms::SmsConnection;
 use crate::server::state::AppState;
+use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::signature;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -18,6 +19,9 @@ use std::sync::Arc;
 
 pub const SMS_PATH: &str = crate::server_fns::sms::WEBHOOK_PATH;
 pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
+
+/// The Sentry `channel` tag of everything here.
+const CHANNEL: &str = "channels/sms";
 
 /// Empty TwiML: "received, no automatic reply" (the reply goes out later through the REST API).
 const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
@@ -60,6 +64,12 @@ async fn authenticate(
     };
     let Ok(number) = E164::parse(number) else {
         metrics::webhook(kind, "unknown_number");
+        signals::raise(
+            Signal::UnknownNumber,
+            CHANNEL,
+            Scope::default(),
+            &format_args!("{kind} webhook whose number is not E.164"),
+        );
         return Err(refuse(
             StatusCode::NOT_FOUND,
             "no SMS connection for that number",
@@ -71,7 +81,8 @@ async fn authenticate(
     let url = public_request_url(state, uri);
     // The copy in memory may predate a new token, or a Disconnect on another instance: a request it
     // would refuse is checked once more against the row as the database has it now.
-    let mut found_any = false;
+    // Whom the request claims to be for, once a connection with its number and account is found.
+    let mut found: Option<Scope> = None;
     for from_database in [false, true] {
         if !from_database && lookup == Lookup::Database {
             continue;
@@ -92,7 +103,10 @@ async fn authenticate(
                 return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, "try again"));
             }
         };
-        found_any = true;
+        found = Some(Scope::chatbot(
+            connection.workspace_id,
+            connection.chatbot_id,
+        ));
         let valid = signature_header.is_some_and(|sig| {
             signature::is_valid(
                 connection.credentials.auth_token.expose(),
@@ -105,19 +119,33 @@ async fn authenticate(
             return Ok(connection);
         }
     }
-    if !found_any {
+    let Some(scope) = found else {
         metrics::webhook(kind, "unknown_number");
+        signals::raise(
+            Signal::UnknownNumber,
+            CHANNEL,
+            Scope::default(),
+            &format_args!("{kind} webhook for a number no chatbot has connected"),
+        );
         return Err(refuse(
             StatusCode::NOT_FOUND,
             "no SMS connection for that account and number",
         ));
-    }
+    };
     metrics::webhook(kind, "bad_signature");
-    tracing::warn!(
-        tags.channel = "channels/sms",
-        path = uri.path(),
-        present = signature_header.is_some(),
-        "webhook refused: missing or invalid X-Twilio-Signature"
+    signals::raise(
+        Signal::BadSignature,
+        CHANNEL,
+        scope,
+        &format_args!(
+            "{kind} webhook on {}, signature {}",
+            uri.path(),
+            if signature_header.is_some() {
+                "invalid"
+            } else {
+                "missing"
+            }
+        ),
     );
     Err(refuse(StatusCode::FORBIDDEN, "invalid signature"))
 }
@@ -286,14 +314,17 @@ pub async fn twilio_status(
                         ),
                     }
                 }
-                if let Some(code) = error_code {
-                    tracing::warn!(
-                        tags.channel = "channels/sms",
-                        message_id = %message.id,
-                        status,
-                        error_code = code,
-                        reason = crate::domain::delivery::failure_reason(i64::from(code)),
-                        "SMS not delivered"
+                if matches!(status, "undelivered" | "failed") {
+                    let code = error_code.unwrap_or_default();
+                    signals::raise(
+                        Signal::DeliveryFailed,
+                        CHANNEL,
+                        Scope::chatbot(message.workspace_id, connection.chatbot_id),
+                        &format_args!(
+                            "message {} {status}, Twilio error {code}: {}",
+                            message.id,
+                            crate::domain::delivery::failure_reason(i64::from(code))
+                        ),
                     );
                 }
                 metrics::webhook("status", "accepted");

@@ -17,6 +17,7 @@ use crate::server::metrics;
 use crate::server::repo::conversations::{self, ReplyContext};
 use crate::server::repo::sms;
 use crate::server::state::AppState;
+use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::client::TwilioError;
 use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
@@ -243,10 +244,7 @@ async fn process(state: &AppState, claimed: job::Model) {
         None => Err(Setback::Fail("the conversation no longer exists".into())),
     };
     // Errors are tagged with the conversation's channel (Sentry's `channel` tag).
-    let channel = match &conversation {
-        Some(c) if c.channel == conversations::WEB => "channels/web",
-        _ => "channels/sms",
-    };
+    let channel = conversation.map_or("channels/sms", channel_tag);
     let wait = match &outcome {
         Err(Setback::RetryNoSooner(_, wait)) => *wait,
         _ => Duration::ZERO,
@@ -274,7 +272,15 @@ async fn process(state: &AppState, claimed: job::Model) {
             finish(state, claimed.id, "queued", Some(reason), Some(run_at)).await
         }
         Err(Setback::Retry(reason) | Setback::RetryNoSooner(reason, _) | Setback::Fail(reason)) => {
-            tracing::error!(tags.channel = channel, job_id = %claimed.id, %reason, "reply job gave up");
+            let scope = conversation.map_or_else(Scope::default, |c| {
+                Scope::chatbot(c.workspace_id, c.chatbot_id)
+            });
+            signals::raise(
+                Signal::JobGaveUp,
+                channel,
+                scope,
+                &format_args!("job {}: {reason}", claimed.id),
+            );
             metrics::job("failed");
             if let Some(conversation) = conversation
                 && claimed.kind == conversations::JOB_REPLY
@@ -291,6 +297,15 @@ async fn process(state: &AppState, claimed: job::Model) {
         state
             .live
             .publish(conversation.workspace_id, Some(conversation.id));
+    }
+}
+
+/// The Sentry `channel` tag of a conversation's errors.
+fn channel_tag(conversation: &conversation::Model) -> &'static str {
+    if conversation.channel == conversations::WEB {
+        "channels/web"
+    } else {
+        "channels/sms"
     }
 }
 
@@ -657,7 +672,15 @@ async fn answer_inbound(
                         }
                         return Ok("the bot stepped aside for a person");
                     }
-                    Err(AgentError::Model(error)) => return Err(Setback::Retry(error.to_string())),
+                    Err(AgentError::Model(error)) => {
+                        signals::raise(
+                            Signal::ModelFailed,
+                            channel_tag(conversation),
+                            Scope::chatbot(conversation.workspace_id, conversation.chatbot_id),
+                            &error,
+                        );
+                        return Err(Setback::Retry(error.to_string()));
+                    }
                     Err(AgentError::Db(error)) => return Err(error.into()),
                 }
             };

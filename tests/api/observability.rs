@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use reqwest::StatusCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use viesti::server::twilio::emulator::DeliveryOutcome;
 
 async fn metrics_count_webhooks_by_outcome_and_report_the_queue(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -126,3 +127,174 @@ async fn an_error_in_a_website_conversation_is_tagged_with_the_web_channel() {
     assert!(event.contains(r#""channel":"channels/web""#), "{event}");
     drop(guard);
 }
+
+/// The Sentry tags of an envelope's event (its JSON line that has them).
+fn tags(envelope: &str) -> serde_json::Value {
+    envelope
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|item| item.get("tags").cloned())
+        .unwrap_or_else(|| panic!("no tags in {envelope}"))
+}
+
+/// How many events for `signal` the loopback Sentry holds, once the client has sent what it has.
+fn signals_received(received: &Mutex<Vec<String>>, signal: &str) -> usize {
+    if let Some(client) = sentry::Hub::current().client() {
+        client.flush(Some(Duration::from_secs(1)));
+    }
+    let needle = format!(r#""signal":"{signal}""#);
+    received
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|b| b.contains(&needle))
+        .count()
+}
+
+/// Each signal of the SMS path becomes one Sentry event tagged with the channel, its kind, and the
+/// workspace and chatbot; the ones anyone can cause are throttled; no token, body or number rides along.
+async fn every_sms_signal_reaches_sentry_scoped_and_scrubbed(backend: Backend) {
+    let (dsn, received) = sentry_double().await;
+    let guard = viesti::server::telemetry::init_sentry(&dsn);
+    viesti::server::telemetry::init(true);
+    let sms = crate::sms_pipeline::connected(backend, &[]).await;
+    const WRONG_TOKEN: &str = "ffffffffffffffffffffffffffffffff";
+    const BODY: &str = "my secret order number is 4417";
+
+    // A failed probe: an update with a token Twilio refuses.
+    let refused = sms
+        .app
+        .call(
+            "sms_update",
+            &[
+                ("chatbot_id", sms.chatbot.as_str()),
+                ("auth_token", WRONG_TOKEN),
+                ("friendly_name", ""),
+            ],
+        )
+        .await;
+    assert_ne!(refused.status(), StatusCode::OK);
+    let probe = tags(
+        &sentry_event(
+            &received,
+            r#""signal":"probe_failed""#,
+            Duration::from_secs(10),
+        )
+        .await,
+    );
+    assert_eq!(probe["channel"], "channels/sms", "{probe}");
+    assert_eq!(probe["chatbot_id"], sms.chatbot.as_str(), "{probe}");
+    let workspace = probe["workspace_id"]
+        .as_str()
+        .expect("a workspace id")
+        .to_owned();
+    uuid::Uuid::parse_str(&workspace).expect("the workspace id is a UUID");
+    let scoped = |event: &str| {
+        let tags = tags(event);
+        assert_eq!(tags["channel"], "channels/sms", "{tags}");
+        assert_eq!(tags["workspace_id"], workspace.as_str(), "{tags}");
+        assert_eq!(tags["chatbot_id"], sms.chatbot.as_str(), "{tags}");
+    };
+
+    // Bad signatures, three times within a minute: one event.
+    let (params, _) = sms.signed_form("SM0123456789abcdef0123456789abcdef", BODY);
+    for _ in 0..3 {
+        let response = sms
+            .post_webhook(&params, Some("bm90IGEgc2lnbmF0dXJl"))
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    scoped(
+        &sentry_event(
+            &received,
+            r#""signal":"bad_signature""#,
+            Duration::from_secs(10),
+        )
+        .await,
+    );
+    assert_eq!(signals_received(&received, "bad_signature"), 1, "throttled");
+
+    // A webhook for a number nobody connected.
+    let unknown: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| {
+            let v = if k == "To" {
+                "+358409876543"
+            } else {
+                v.as_str()
+            };
+            (k.clone(), v.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        sms.post_webhook(&unknown, Some("bm90IGEgc2lnbmF0dXJl"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let unknown = tags(
+        &sentry_event(
+            &received,
+            r#""signal":"unknown_number""#,
+            Duration::from_secs(10),
+        )
+        .await,
+    );
+    assert_eq!(unknown["channel"], "channels/sms", "{unknown}");
+
+    // A reply the carrier did not deliver.
+    sms.emulator.set_delivery_outcome(
+        &crate::sms_pipeline::customer(),
+        DeliveryOutcome::Undelivered(30003),
+    );
+    assert_eq!(sms.text(BODY).await, StatusCode::OK);
+    scoped(
+        &sentry_event(
+            &received,
+            r#""signal":"delivery_failed""#,
+            Duration::from_secs(10),
+        )
+        .await,
+    );
+
+    // The model fails all three tries of one call (the job retries later and answers).
+    sms.emulator
+        .set_delivery_outcome(&crate::sms_pipeline::customer(), DeliveryOutcome::Delivered);
+    *sms.model.failures.lock().expect("lock") = 3;
+    assert_eq!(sms.text(BODY).await, StatusCode::OK);
+    scoped(
+        &sentry_event(
+            &received,
+            r#""signal":"model_failed""#,
+            Duration::from_secs(10),
+        )
+        .await,
+    );
+
+    // A reply Twilio refuses for good: the job gives up.
+    sms.emulator.opt_out(&crate::sms_pipeline::customer());
+    assert_eq!(sms.text(BODY).await, StatusCode::OK);
+    let gave_up = sentry_event(
+        &received,
+        r#""signal":"job_gave_up""#,
+        Duration::from_secs(10),
+    )
+    .await;
+    scoped(&gave_up);
+    assert!(gave_up.contains("reply job gave up"), "{gave_up}");
+
+    let everything = received.lock().expect("lock").join("\n");
+    for secret in [
+        sms.demo.auth_token.expose(),
+        WRONG_TOKEN,
+        BODY,
+        crate::sms_pipeline::customer().as_str(),
+        sms.demo.sms_number.as_str(),
+        "+358409876543",
+    ] {
+        assert!(!everything.contains(secret), "{secret:?} reached Sentry");
+    }
+    drop(guard);
+}
+
+on_both_databases!(every_sms_signal_reaches_sentry_scoped_and_scrubbed);

@@ -217,7 +217,7 @@ impl Sms {
     }
 
     /// The webhook form of an inbound text, signed as Twilio signs it.
-    fn signed_form(&self, sid: &str, body: &str) -> (Vec<(String, String)>, String) {
+    pub fn signed_form(&self, sid: &str, body: &str) -> (Vec<(String, String)>, String) {
         let params: Vec<(String, String)> = [
             ("MessageSid", sid),
             ("SmsSid", sid),
@@ -237,7 +237,7 @@ impl Sms {
         (params, signature)
     }
 
-    async fn post_webhook(
+    pub async fn post_webhook(
         &self,
         params: &[(String, String)],
         signature: Option<&str>,

@@ -10,6 +10,7 @@ use crate::server::repo::sms::{self, Credentials, NewSmsConnection, SmsConnectio
 use crate::server::sms::connect::probe;
 use crate::server::sms::reachability;
 use crate::server::state::{AppState, app_state};
+use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::client::TwilioError;
 use crate::server::twilio::emulator;
 use crate::server_fns::sms::{
@@ -77,6 +78,17 @@ async fn require_sms_manager(state: &AppState, chatbot_id: Uuid) -> Result<Membe
         ));
     }
     Ok(member)
+}
+
+/// A failed probe, for the person connecting (the page's words) and for the operators (a signal).
+fn probe_failed(member: &Member, chatbot_id: Uuid, failure: ProbeFailure) -> AppError {
+    signals::raise(
+        Signal::ProbeFailed,
+        "channels/sms",
+        Scope::chatbot(member.workspace_id, chatbot_id),
+        &format_args!("{failure:?}"),
+    );
+    AppError::Probe(failure)
 }
 
 pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
@@ -204,7 +216,7 @@ pub async fn connect(
     }
     let probed = probe(&state.twilio, &credentials, &number)
         .await
-        .map_err(AppError::Probe)?;
+        .map_err(|failure| probe_failed(&member, chatbot_id, failure))?;
     let connection = sms::insert(
         &state.db,
         &state.keyring,
@@ -244,7 +256,7 @@ pub async fn update(
     };
     let probed = probe(&state.twilio, &credentials, &connection.phone_number)
         .await
-        .map_err(AppError::Probe)?;
+        .map_err(|failure| probe_failed(&member, chatbot_id, failure))?;
     sms::update(
         &state.db,
         &state.keyring,
