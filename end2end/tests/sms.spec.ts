@@ -134,7 +134,7 @@ test("connecting Twilio: inline errors, the three probe errors, connect, copy, c
   await screenshot(page, "26-sms-disconnected");
 });
 
-test("a trial account with a US number: the page says what the trial limits and 10DLC registration mean", async ({
+test("a trial account with a US number: the page says what the trial limits and 10DLC registration mean, and the daily budget is set", async ({
   page,
 }) => {
   await openSmsSettings(page);
@@ -149,4 +149,19 @@ test("a trial account with a US number: the page says what the trial limits and 
   await expect(page.getByTestId("webhook-warning")).toBeVisible();
   await screenshot(page, "28-sms-trial-us-number");
   await expectAccessible(page);
+
+  // The workspace's daily segment budget: today's use, a refusal that keeps what was typed and puts
+  // the cursor back, then a saved budget that the page shows and keeps.
+  const budget = page.getByLabel("Segments per day");
+  await expect(page.getByTestId("segments-today")).toHaveText("Today: 0 of 10000 segments");
+  await budget.fill("lots");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await expect(page.getByText("Enter a whole number of segments, like 10000.")).toBeVisible();
+  await expect(budget).toHaveValue("lots");
+  await expect(budget).toBeFocused();
+  await budget.fill("2 500");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await expect(page.getByTestId("segments-today")).toHaveText("Today: 0 of 2500 segments");
+  await page.reload();
+  await expect(page.getByLabel("Segments per day")).toHaveValue("2500");
 });

@@ -14,6 +14,7 @@ mod m20261203_000010_job_claim_indexes;
 mod m20261204_000011_message_error_link;
 mod m20261204_000012_connection_trial;
 mod m20261204_000013_segment_budget;
+mod m20261205_000014_fair_turns;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_message_error_link::Migration),
             Box::new(m20261204_000012_connection_trial::Migration),
             Box::new(m20261204_000013_segment_budget::Migration),
+            Box::new(m20261205_000014_fair_turns::Migration),
         ]
     }
 }

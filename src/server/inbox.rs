@@ -1,5 +1,6 @@
 //! The inbox's services: check who is asking, parse the input into domain types, call the repo,
 //! publish live updates, and shape the answers for the pages (no entity crosses the wire).
+use crate::domain::Plan;
 use crate::domain::TwilioDocsLink;
 use crate::domain::delivery::{DeliveryState, failure_reason};
 use crate::domain::inbox::{
@@ -209,7 +210,12 @@ pub async fn conversation(id: Uuid, before: &str) -> Result<ConversationView, Ap
         .filter(|c| c.opted_out)
         .map(|c| stamp(c.opted_out_at.unwrap_or(c.updated_at)));
     let channel = channel_of(&conversation.channel);
-    let composer = match block_reason(channel, opted_out_since.is_some(), connection.is_some()) {
+    let composer = match block_reason(
+        channel,
+        member.plan,
+        opted_out_since.is_some(),
+        connection.is_some(),
+    ) {
         Some(reason) => Composer::Closed(reason.to_owned()),
         None => Composer::Open,
     };
@@ -342,10 +348,18 @@ pub async fn act(id: Uuid, action: &str) -> Result<(), AppError> {
 }
 
 /// Why a text can't go to a conversation's customer now, if it can't.
-fn block_reason(channel: Channel, opted_out: bool, connected: bool) -> Option<&'static str> {
+/// Why a person cannot text this conversation now, if they cannot.
+fn block_reason(
+    channel: Channel,
+    plan: Plan,
+    opted_out: bool,
+    connected: bool,
+) -> Option<&'static str> {
     if channel == Channel::Web {
         // The visitor reads replies in the widget: nothing can block them.
         None
+    } else if !plan.allows_integrations() {
+        Some(PLAN_BLOCKS_SMS)
     } else if opted_out {
         Some("The customer texted STOP, so they can't be texted until they text START.")
     } else if !connected {
@@ -355,8 +369,12 @@ fn block_reason(channel: Channel, opted_out: bool, connected: bool) -> Option<&'
     }
 }
 
+/// What the composer says when the workspace's plan no longer includes SMS.
+const PLAN_BLOCKS_SMS: &str = "This workspace's plan no longer includes SMS (Starter and above), so texts can't be sent. An owner can upgrade the plan.";
+
 async fn sending_blocked(
     state: &AppState,
+    member: &Member,
     conversation: &conversation::Model,
 ) -> Result<Option<&'static str>, AppError> {
     let opted_out = repo::contact(&state.db, conversation)
@@ -365,6 +383,7 @@ async fn sending_blocked(
     let connected = repo::connection(&state.db, conversation).await?.is_some();
     Ok(block_reason(
         channel_of(&conversation.channel),
+        member.plan,
         opted_out,
         connected,
     ))
@@ -375,7 +394,7 @@ pub async fn reply(id: Uuid, body: &str) -> Result<(), AppError> {
     let member = require_member(&state).await?;
     let body = StaffReply::parse(body).map_err(invalid("body"))?;
     let conversation = found(&state, &member, id).await?;
-    if let Some(reason) = sending_blocked(&state, &conversation).await? {
+    if let Some(reason) = sending_blocked(&state, &member, &conversation).await? {
         return Err(AppError::Conflict(reason.into()));
     }
     let message = repo::reply(
@@ -405,7 +424,7 @@ pub async fn retry(message_id: Uuid) -> Result<(), AppError> {
         ));
     }
     let conversation = found(&state, &member, failed.conversation_id).await?;
-    if let Some(reason) = sending_blocked(&state, &conversation).await? {
+    if let Some(reason) = sending_blocked(&state, &member, &conversation).await? {
         return Err(AppError::Conflict(reason.into()));
     }
     repo::retry(&state.db, &conversation, &failed, actor(&member)).await?;

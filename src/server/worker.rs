@@ -168,8 +168,9 @@ async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver
 
 /// Claims up to `limit` ready jobs: queued and due, or running with an expired lease; never one
 /// whose conversation has an earlier unfinished job (messages of a conversation are answered in
-/// order, so a conversation has at most one job in hand anywhere). The unfinished jobs are walked
-/// in order through `idx_jobs_pending` (its condition is repeated here, as SQLite uses a partial
+/// order, so a conversation has at most one job in hand anywhere). Ready jobs are taken in the
+/// order of their turns, which keeps one workspace's flood from holding up the others (see
+/// `conversations::turns`). The unfinished jobs are walked in that order through `idx_jobs_turns` (its condition is repeated here, as SQLite uses a partial
 /// index only for a query that names it) and each is checked through
 /// `idx_jobs_pending_conversation`, so a claim stops once it has `limit` rather than reading every
 /// ready job.
@@ -197,7 +198,7 @@ pub fn claim_statement(backend: DatabaseBackend, limit: usize, now: DateTime<Utc
              AND (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < {now})) \
              AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.conversation_id = j.conversation_id \
                              AND e.created_at < j.created_at AND e.state IN ('queued', 'running')) \
-           ORDER BY j.run_at, j.created_at LIMIT {limit} {lock}\
+           ORDER BY j.fair_key, j.created_at LIMIT {limit} {lock}\
          ) AND (state = 'queued' OR lease_until < {now2}) \
          RETURNING *",
         lease = p[0],
@@ -718,6 +719,9 @@ async fn answer_inbound(
     }
 }
 
+/// The thread's note on a text a person queued after the workspace's plan lost SMS.
+const NOT_SENT_PLAN: &str = "Not sent: this workspace's plan no longer includes SMS (Starter and above). Upgrade the plan, then send it again.";
+
 /// Sends an outbound message recorded before its job (a teammate's reply, a notice, a retry).
 async fn send_recorded(
     state: &AppState,
@@ -734,6 +738,20 @@ async fn send_recorded(
     };
     if Channel::of(&conversation.channel) == Channel::Web {
         return deliver_to_visitor(state, conversation, &outbound, false).await;
+    }
+    // Checked at the moment of sending: the plan may have changed since the text was queued. One
+    // that may already have reached Twilio (`sending`) is looked up as usual instead.
+    if !context.plan.is_some_and(Plan::allows_integrations) && outbound.status == "pending" {
+        conversations::record_unsent(&state.writes, outbound.id, "canceled", None, None).await?;
+        conversations::add_event(
+            db,
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            NOT_SENT_PLAN,
+        )
+        .await?;
+        return Ok("the plan no longer includes SMS; not sent");
     }
     let route = route(state, context).await?;
     if context.opted_out {

@@ -5,6 +5,8 @@ use crate::helpers::Backend;
 use crate::on_both_databases;
 use crate::sms_pipeline::{Sms, connected, eventually};
 use reqwest::StatusCode;
+use std::sync::Arc;
+use viesti::domain::E164;
 use viesti::server::twilio::emulator::Direction;
 
 /// Waits until every reply job is finished, then counts the bot's own SMS replies.
@@ -200,3 +202,165 @@ on_both_databases!(
     a_workspace_moved_below_starter_stops_answering_and_is_told,
     the_daily_segment_budget_is_shown_editable_and_stops_the_bot_once_spent,
 );
+
+/// A person's text is checked against the plan when it is queued and again when it would be sent.
+async fn a_persons_text_is_not_sent_once_the_plan_no_longer_includes_sms(backend: Backend) {
+    // No worker here: the jobs wait until another instance's workers take them.
+    let sms = connected(backend, &[("VIESTI_WORKERS", "0")]).await;
+    assert_eq!(sms.text("Anyone there?").await, StatusCode::OK);
+    let id = sms.only_conversation().await;
+    let queued = sms
+        .app
+        .call("inbox_reply", &[("id", &id), ("body", "A person here")])
+        .await;
+    assert_eq!(queued.status(), StatusCode::OK);
+
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &sms.app.db,
+        "UPDATE workspaces SET plan = 'free'",
+    )
+    .await
+    .expect("downgraded");
+    let refused = sms
+        .app
+        .call("inbox_reply", &[("id", &id), ("body", "Still here")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("text")
+            .contains("plan no longer includes SMS"),
+        "the person is told why"
+    );
+    let view: serde_json::Value = sms
+        .app
+        .call("inbox_conversation", &[("id", &id), ("before", "")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        view["composer"]
+            .to_string()
+            .contains("plan no longer includes SMS"),
+        "the composer says why: {}",
+        view["composer"]
+    );
+
+    sms.another_instance(&[]).await;
+    eventually("the queued text is given up", || async {
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE body = 'A person here' AND status = 'canceled'")
+            .await
+            == 1
+    })
+    .await;
+    assert_eq!(settled_bot_replies(&sms, 2).await, 0);
+    assert_eq!(
+        events_saying(&sms, "then send it again").await,
+        1
+    );
+    assert!(sms.replies().is_empty(), "nothing reached the customer");
+}
+
+on_both_databases!(a_persons_text_is_not_sent_once_the_plan_no_longer_includes_sms);
+
+/// Connects another workspace's chatbot to a Twilio account and number of its own, with its
+/// webhook pointed at the app; returns that number.
+async fn another_workspace_connected(sms: &Sms) -> E164 {
+    let other = sms.app.other_tenant().await;
+    let chatbot = sms.app.create_chatbot(&other, "Theirs").await.to_string();
+    let (sid, token, number) = (
+        "AC77777777777777777777777777777777",
+        "77777777777777777777777777777777",
+        "+358407000777",
+    );
+    let account = viesti::domain::AccountSid::parse(sid).expect("sid");
+    sms.emulator.add_account(
+        account.clone(),
+        viesti::domain::AuthToken::parse(token).expect("token"),
+        "Other",
+        viesti::server::twilio::emulator::AccountStatus::Active,
+    );
+    let number = E164::parse(number).expect("number");
+    sms.emulator.add_number(&account, &number, true);
+    let form = [
+        ("chatbot_id", chatbot.as_str()),
+        ("account_sid", sid),
+        ("auth_token", token),
+        ("phone_number", number.as_str()),
+        ("friendly_name", ""),
+    ];
+    let connected = sms.app.call_as(&other, "sms_connect", &form).await;
+    assert_eq!(connected.status(), StatusCode::OK);
+    let configured = sms
+        .app
+        .call_as(&other, "sms_configure_webhook", &[("chatbot_id", &chatbot)])
+        .await;
+    assert_eq!(configured.status(), StatusCode::OK);
+    number
+}
+
+/// One workspace floods its number with 300 texts; another workspace's one text, queued after all
+/// of them, is answered among the first replies instead of after the flood.
+async fn one_flooded_workspace_does_not_hold_up_anothers_replies(backend: Backend) {
+    // Everything is queued first (no worker here), then one instance's workers take it all.
+    let sms = Arc::new(
+        connected(
+            backend,
+            &[("VIESTI_WORKERS", "0"), ("VIESTI_REPLY_BUDGET", "1000")],
+        )
+        .await,
+    );
+    let theirs = another_workspace_connected(&sms).await;
+    let mut flood = tokio::task::JoinSet::new();
+    for lane in 0..30 {
+        let sms = Arc::clone(&sms);
+        flood.spawn(async move {
+            for n in 0..10 {
+                let customer = E164::parse(&format!("+35850888{lane:02}{n:02}")).expect("number");
+                let status = sms
+                    .emulator
+                    .send_inbound(&customer, &sms.demo.sms_number, "Where is my order?", &[])
+                    .await
+                    .expect("sent");
+                assert_eq!(status, StatusCode::OK);
+            }
+        });
+    }
+    while let Some(done) = flood.join_next().await {
+        done.expect("flood");
+    }
+    let their_customer = E164::parse("+358409990000").expect("number");
+    let status = sms
+        .emulator
+        .send_inbound(&their_customer, &theirs, "Hello?", &[])
+        .await
+        .expect("sent");
+    assert_eq!(status, StatusCode::OK);
+
+    sms.another_instance(&[("VIESTI_WORKERS", "1"), ("VIESTI_REPLY_BUDGET", "1000")])
+        .await;
+    let sent = || sms.all_replies();
+    eventually("their reply", || async {
+        sent().iter().any(|m| m.to == their_customer)
+    })
+    .await;
+    let position = sent()
+        .iter()
+        .position(|m| m.to == their_customer)
+        .expect("their reply");
+    // In arrival order it would be the 301st (one worker has 32 replies in flight at a time). Its
+    // turn is the moment it came; the flood's turns are spread 10 ms apart from its first text, so
+    // it goes behind only the flood's texts that came faster than that: fewer than 200 of them as
+    // long as the flood comes in faster than 150 texts a second.
+    assert!(
+        position < 200,
+        "their reply was sent after {position} of the flood's"
+    );
+    eventually("the flood answered too", || async { sent().len() == 301 }).await;
+}
+
+on_both_databases!(one_flooded_workspace_does_not_hold_up_anothers_replies);

@@ -61,7 +61,7 @@ impl Sms {
     }
 
     /// The only conversation's id (after the first text).
-    async fn only_conversation(&self) -> String {
+    pub(crate) async fn only_conversation(&self) -> String {
         let rows = self.list(&[]).await["rows"].clone();
         assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
         rows[0]["id"].as_str().expect("id").to_owned()

@@ -18,6 +18,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The job's turn among ready jobs, in microseconds: workers take the lowest first (see
+    /// `repo::conversations::turns`).
+    pub fair_key: i64,
     pub updated_at: DateTimeUtc,
 }
 

@@ -145,14 +145,17 @@ pub async fn set_plan(
     workspace_id: Uuid,
     plan: Plan,
 ) -> Result<(), DbErr> {
-    workspace::ActiveModel {
-        id: sea_orm::Unchanged(workspace_id),
-        plan: Set(plan.as_str().to_owned()),
-        ..Default::default()
-    }
-    .update(db)
-    .await
-    .map(|_| ())
+    // One column by statement: an ActiveModel update with the other fields unset can fail on
+    // SQLite ("Missing value for column") when sea-orm rebuilds the model from the row.
+    workspace::Entity::update_many()
+        .col_expr(
+            workspace::Column::Plan,
+            sea_orm::sea_query::Expr::value(plan.as_str()),
+        )
+        .filter(workspace::Column::Id.eq(workspace_id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Changes a member's role; an operator command until workspaces can invite members themselves.

@@ -17,6 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 mod ingest;
+pub mod turns;
 pub use ingest::sqlite as sqlite_ingest;
 pub use ingest::{Incoming, Stored, record_inbound_batch};
 
@@ -240,29 +241,45 @@ fn person_coming(
     }
 }
 
+/// Whose turn a job takes among the workers' work (see [`turns`]).
+#[derive(Debug, Clone, Copy)]
+enum TurnOf {
+    /// The bot's work for a workspace: spaced out when the workspace queues a lot.
+    Workspace(Uuid),
+    /// A person's own text: never waits behind anyone's flood.
+    Person,
+}
+
 async fn queue_job(
     db: &impl ConnectionTrait,
     kind: &str,
     conversation_id: Uuid,
     message_id: Uuid,
+    turn_of: TurnOf,
 ) -> Result<(), DbErr> {
     let at = now();
-    job_row(kind, conversation_id, message_id, at, at)
+    let turn = match turn_of {
+        TurnOf::Workspace(workspace) => turns::next(workspace, at),
+        TurnOf::Person => turns::Turn::now(at),
+    };
+    job_row(kind, conversation_id, message_id, at, at, turn)
         .insert(db)
         .await
         .map(|_| ())
 }
 
-/// The row of a job queued at `at`, due at `due` (no later than `at`). A conversation's jobs run in
-/// `created_at` order.
+/// The row of a job queued at `at`, due at `due` (no later than `at`), taking `turn` among the
+/// ready jobs. A conversation's jobs run in `created_at` order.
 fn job_row(
     kind: &str,
     conversation_id: Uuid,
     message_id: Uuid,
     at: chrono::DateTime<Utc>,
     due: chrono::DateTime<Utc>,
+    turn: turns::Turn,
 ) -> job::ActiveModel {
     job::ActiveModel {
+        fair_key: Set(turn.key()),
         id: Set(Uuid::now_v7()),
         kind: Set(kind.to_owned()),
         conversation_id: Set(conversation_id),
@@ -500,7 +517,14 @@ async fn queue_answer(
 ) -> Result<InboundOutcome, DbErr> {
     match arrival.due() {
         Due::Reply => {
-            queue_job(txn, JOB_REPLY, arrival.conversation_id, arrival.message_id).await?;
+            queue_job(
+                txn,
+                JOB_REPLY,
+                arrival.conversation_id,
+                arrival.message_id,
+                TurnOf::Workspace(arrival.workspace_id),
+            )
+            .await?;
             Ok(arrival.queued())
         }
         Due::PersonNotice => {
@@ -521,7 +545,14 @@ async fn queue_answer(
                 ),
             )
             .await?;
-            queue_job(txn, JOB_SEND, arrival.conversation_id, notice.id).await?;
+            queue_job(
+                txn,
+                JOB_SEND,
+                arrival.conversation_id,
+                notice.id,
+                TurnOf::Workspace(arrival.workspace_id),
+            )
+            .await?;
             Ok(arrival.escalated())
         }
         Due::Nothing => Ok(arrival.stored_without_reply()),
@@ -740,7 +771,14 @@ pub async fn escalate_by_bot(
         person_coming(conversation.workspace_id, conversation.id, inbound_id),
     )
     .await?;
-    queue_job(&*txn, JOB_SEND, conversation.id, notice.id).await?;
+    queue_job(
+        &*txn,
+        JOB_SEND,
+        conversation.id,
+        notice.id,
+        TurnOf::Workspace(conversation.workspace_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -770,7 +808,7 @@ pub async fn queue_outbound(
         },
     )
     .await?;
-    queue_job(db, JOB_SEND, conversation.id, message.id).await?;
+    queue_job(db, JOB_SEND, conversation.id, message.id, TurnOf::Person).await?;
     Ok(message)
 }
 

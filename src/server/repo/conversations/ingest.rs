@@ -5,6 +5,7 @@
 use super::{
     Arrival, CUSTOMER_ASKED_FOR_A_PERSON, Due, InboundOutcome, JOB_REPLY, JOB_SEND, NewMessage,
     Opening, SMS, Touch, conversation_row, event_message, job_row, message_row, person_coming,
+    turns,
 };
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_keywords::{Keyword, keyword};
@@ -354,7 +355,14 @@ pub(crate) fn plan(batch: &[Incoming<'_>], known: Known, backend: DatabaseBacken
         };
         let outcome = match arrival.due() {
             Due::Reply => {
-                jobs.push(job_row(JOB_REPLY, thread.id, message_id, at, start));
+                jobs.push(job_row(
+                    JOB_REPLY,
+                    thread.id,
+                    message_id,
+                    at,
+                    start,
+                    turns::next(connection.workspace_id, start),
+                ));
                 arrival.queued()
             }
             Due::PersonNotice => {
@@ -377,6 +385,7 @@ pub(crate) fn plan(batch: &[Incoming<'_>], known: Known, backend: DatabaseBacken
                     *row.id.as_ref(),
                     notice_at,
                     start,
+                    turns::next(connection.workspace_id, start),
                 ));
                 messages.push(row);
                 arrival.escalated()
