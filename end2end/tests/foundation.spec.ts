@@ -107,11 +107,26 @@ test("an unknown address shows the 404 page", async ({ page }) => {
 test("the keyboard reaches every control with a visible focus", async ({ page }) => {
   await page.goto("/login");
   await hydrated(page);
-  await page.keyboard.press("Tab");
-  const focused = page.locator(":focus");
-  await expect(focused).toHaveCount(1);
-  const outline = await focused.evaluate((el) => getComputedStyle(el).outlineStyle + getComputedStyle(el).boxShadow);
-  expect(outline).not.toBe("none" + "none");
+  const selector = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea";
+  const controls = await page.locator(selector).count();
+  expect(controls).toBeGreaterThan(3);
+  // Tab through the page once: every control is reached, and each shows where the focus is.
+  const reached = new Map<number, string>();
+  for (let press = 0; press < controls + 2; press++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate((selector) => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return {
+        index: Array.from(document.querySelectorAll(selector)).indexOf(el),
+        ring: style.outlineStyle !== "none" || style.boxShadow !== "none",
+      };
+    }, selector);
+    if (focused && focused.index >= 0) reached.set(focused.index, focused.ring ? "visible" : "invisible");
+  }
+  expect(reached.size).toBe(controls);
+  expect([...reached.values()].every((ring) => ring === "visible")).toBe(true);
 });
 
 test("static files from public/ are served", async ({ request }) => {

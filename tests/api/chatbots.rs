@@ -19,7 +19,6 @@ async fn an_owner_creates_renames_lists_and_deletes_a_chatbot(backend: Backend) 
         .await;
     assert_eq!(created.status(), StatusCode::OK);
     let id: String = created.json().await.expect("id");
-    let location = format!("/chatbots/{id}");
 
     let renamed = app
         .call(
@@ -45,8 +44,13 @@ async fn an_owner_creates_renames_lists_and_deletes_a_chatbot(backend: Backend) 
     let deleted = app.call("chatbots_delete", &[("id", &id)]).await;
     assert_eq!(deleted.status(), StatusCode::OK);
     assert_eq!(deleted.headers()["location"], "/chatbots");
-    assert_ne!(location, "/chatbots");
     assert_eq!(app.count("SELECT COUNT(*) FROM chatbots").await, 0);
+    let gone = app.call("chatbots_get", &[("id", &id)]).await;
+    assert_eq!(
+        gone.status(),
+        StatusCode::NOT_FOUND,
+        "the deleted chatbot is gone"
+    );
 }
 
 async fn chatbot_fields_are_checked_on_the_server(backend: Backend) {

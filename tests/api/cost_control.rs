@@ -258,10 +258,7 @@ async fn a_persons_text_is_not_sent_once_the_plan_no_longer_includes_sms(backend
     })
     .await;
     assert_eq!(settled_bot_replies(&sms, 2).await, 0);
-    assert_eq!(
-        events_saying(&sms, "then send it again").await,
-        1
-    );
+    assert_eq!(events_saying(&sms, "then send it again").await, 1);
     assert!(sms.replies().is_empty(), "nothing reached the customer");
 }
 

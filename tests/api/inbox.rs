@@ -513,6 +513,12 @@ async fn the_bot_sends_nothing_while_a_person_holds_the_conversation(backend: Ba
     assert_eq!(sms.act(&id, "take_over").await, StatusCode::OK);
     sms.text("Second").await;
     sms.text("Third").await;
+    // A reply job would have been written with each text, before the webhook's 200.
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM jobs").await,
+        1,
+        "no reply job after the take-over"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(sms.replies().len(), 1, "no bot reply after the take-over");
     let view = sms.conversation(&id).await;
@@ -593,6 +599,8 @@ async fn a_customer_who_asks_for_a_person_is_escalated_and_told_once(backend: Ba
 
     sms.text("agent").await;
     sms.text("hello??").await;
+    // Only the notice's job: none for the texts that came while a person is wanted.
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM jobs").await, 1);
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(sms.replies().len(), 1, "told once, and the bot stays quiet");
     assert!(sms.model.requests.lock().expect("lock").is_empty());

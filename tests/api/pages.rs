@@ -5,18 +5,20 @@ use reqwest::StatusCode;
 
 async fn the_dashboard_sends_signed_out_visitors_to_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in ["/chatbots", "/"] {
-        let response = app.get_page(&app.client, path).await;
-        assert_eq!(response.status(), StatusCode::FOUND, "{path}");
-        let location = response.headers()["location"]
+    let location = |response: reqwest::Response| {
+        assert_eq!(response.status(), StatusCode::FOUND, "{}", response.url());
+        response.headers()["location"]
             .to_str()
             .expect("ascii")
-            .to_owned();
-        assert!(
-            location == "/login" || location == "/chatbots",
-            "{path} -> {location}"
-        );
+            .to_owned()
+    };
+    for path in ["/chatbots", "/"] {
+        let response = app.get_page(&app.client, path).await;
+        assert_eq!(location(response), "/login", "{path}");
     }
+    // Signed in, the front door leads an owner to their chatbots instead.
+    app.sign_up(&unique_email()).await;
+    assert_eq!(location(app.get_page(&app.client, "/").await), "/chatbots");
 }
 
 async fn sign_up_and_sign_in_pages_render_labelled_forms(backend: Backend) {

@@ -384,6 +384,54 @@ async fn twilios_retry_of_the_same_message_gets_one_reply(backend: Backend) {
     assert_eq!(sms.app.count("SELECT COUNT(*) FROM jobs").await, 1);
 }
 
+/// Twilio's copies of one message reaching two instances at the same moment: each instance stores
+/// it in its own transaction, so one of them meets the other's row (the unique MessageSid) and
+/// answers the copy as a duplicate. Every copy gets a 200; the message is stored and answered once.
+async fn copies_of_one_message_at_two_instances_at_once_are_stored_once(backend: Backend) {
+    let sms = connected(backend, &[]).await;
+    let other = sms.another_instance(&[]).await;
+    let path = "/api/webhooks/twilio/sms";
+    for round in 0..5 {
+        let sid = format!("SM0000000000000000000000000000010{round}");
+        let (params, here) = sms.signed_form(&sid, &format!("Copy {round}"));
+        let there = signature::sign(
+            sms.demo.auth_token.expose(),
+            &format!("{other}{path}"),
+            &params,
+        );
+        let post = |base: String, signature: String| {
+            let params = params.clone();
+            async move {
+                reqwest::Client::new()
+                    .post(format!("{base}{path}"))
+                    .header("X-Twilio-Signature", signature)
+                    .form(&params)
+                    .send()
+                    .await
+                    .expect("request")
+                    .status()
+            }
+        };
+        let (a, b, c, d) = tokio::join!(
+            post(sms.app.url(""), here.clone()),
+            post(other.clone(), there.clone()),
+            post(sms.app.url(""), here),
+            post(other.clone(), there),
+        );
+        assert_eq!([a, b, c, d], [StatusCode::OK; 4], "round {round}");
+    }
+    assert_eq!(
+        sms.app
+            .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
+            .await,
+        5
+    );
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM jobs").await, 5);
+    eventually("five replies", || async { sms.replies().len() >= 5 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sms.replies().len(), 5, "one reply per message");
+}
+
 async fn a_missing_or_wrong_signature_is_403_and_stores_nothing(backend: Backend) {
     let sms = connected(backend, &[]).await;
     let (params, signature) = sms.signed_form("SM00000000000000000000000000000003", "Hei");
@@ -506,6 +554,13 @@ async fn stop_opts_the_customer_out_and_no_reply_is_sent(backend: Backend) {
     let sms = connected(backend, &[]).await;
     assert_eq!(sms.text("STOP").await, StatusCode::OK);
     assert_eq!(sms.text("Are you still there?").await, StatusCode::OK);
+    // A reply job is written in the webhook's own transaction, before its 200: none was. (The
+    // emulator would refuse a send to an opted-out customer, so no reply alone proves little.)
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM jobs").await,
+        0,
+        "no reply job queued"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(sms.replies().is_empty());
     assert_eq!(
@@ -643,6 +698,12 @@ async fn no_reply_while_a_person_handles_the_conversation(backend: Backend) {
         .db_execute("UPDATE conversations SET status = 'human'")
         .await;
     assert_eq!(sms.text("Second").await, StatusCode::OK);
+    // A reply job would have been written with the text, before the webhook's 200.
+    assert_eq!(
+        sms.app.count("SELECT COUNT(*) FROM jobs").await,
+        1,
+        "only the first text's job"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(sms.replies().len(), 1);
 }
@@ -809,6 +870,21 @@ async fn a_late_status_callback_never_moves_a_message_backwards(backend: Backend
     assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered'").await, 1);
     let unsigned = sms.post_status(None, &fields).await;
     assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+    // Signed, but not with the account's token: refused, and the message is as it was.
+    let failed = [
+        ("MessageSid", sid.as_str()),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30003"),
+        ("AccountSid", sms.demo.account_sid.as_str()),
+        ("From", sms.demo.sms_number.as_str()),
+        ("To", CUSTOMER),
+        ("ApiVersion", "2010-04-01"),
+    ];
+    let forged = sms
+        .post_status(Some("ffffffffffffffffffffffffffffffff"), &failed)
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(sms.app.count("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'delivered' AND error_code IS NULL").await, 1);
 }
 
 /// A status callback counts only for a message of the connection that signed it: another
@@ -1237,6 +1313,7 @@ on_both_databases!(
     a_text_is_answered_from_the_business_number_and_marked_delivered,
     the_webhook_answers_empty_twiml_at_once,
     twilios_retry_of_the_same_message_gets_one_reply,
+    copies_of_one_message_at_two_instances_at_once_are_stored_once,
     a_missing_or_wrong_signature_is_403_and_stores_nothing,
     an_unknown_number_or_account_is_404_and_a_malformed_form_400,
     a_number_in_a_messaging_service_is_still_answered,
