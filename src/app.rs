@@ -70,7 +70,7 @@ pub fn App() -> impl IntoView {
                     />
                     <Route path=path!(":id/integrations/channels") view={Lazy::<ChannelsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/sms") view={Lazy::<SmsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!(":id/integrations/channels/sms/simulator") view={Lazy::<SimulatorRoute>::new()}/>
+                    <Route path=path!(":id/integrations/channels/sms/simulator") view={Lazy::<SimulatorRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!(":id/integrations/channels/web") view={Lazy::<WidgetRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Knowledge bases: owners and admins, like the chatbots that answer from them.

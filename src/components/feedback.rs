@@ -49,6 +49,12 @@ pub fn error_title(error: &AppError) -> &'static str {
 /// chatbots, an admin on the team) can still work the inbox.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    // Rendered on the server, the page answers with the error's status (a 404 for another
+    // workspace's id, as the server functions do), not 200 around an error message.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
     let (href, way_on) = match error {
         AppError::Forbidden => ("/inbox", "Go to the inbox"),
         _ => ("/chatbots", "Back to your chatbots"),

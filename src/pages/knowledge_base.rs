@@ -29,16 +29,6 @@ fn base_id_param() -> Memo<Option<Uuid>> {
     Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| Uuid::parse_str(&id).ok())))
 }
 
-/// A failed load answers with its status (404 for an address that is no id at all, too).
-fn set_status(error: &AppError) {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(error.status());
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = error;
-}
-
 async fn load(id: Option<Uuid>) -> Result<KnowledgeBaseDetail, AppError> {
     match id {
         Some(id) => get_base(id).await,
@@ -63,10 +53,9 @@ pub fn KnowledgeBasePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match base.await {
                     Ok(base) => view! { <BaseView base rename/> }.into_any(),
-                    Err(error) => {
-                        set_status(&error);
-                        view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any()
-                    }
+                    // The panel answers with the error's status (404 for an address that is no
+                    // id at all, too).
+                    Err(error) => view! { <Title text=error_title(&error)/><ErrorPanel error/> }.into_any(),
                 }
             })}
         </Transition>

@@ -22,5 +22,6 @@ mod sms_pipeline;
 mod sms_probe;
 mod sms_settings;
 mod team;
+mod tenancy;
 mod twilio_emulator;
 mod widget;
