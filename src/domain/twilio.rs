@@ -283,6 +283,27 @@ impl FriendlyName {
 mod tests {
     use super::*;
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Any text is a number or a refusal, never a panic; a number is `+` and digits, and
+            /// reads back as itself.
+            #[test]
+            fn any_text_is_a_number_or_refused(input in prop_oneof![".{0,30}", "[+ ()0-9.-]{0,24}"]) {
+                if let Ok(number) = E164::parse(&input) {
+                    let digits = &number.as_str()[1..];
+                    prop_assert!(number.as_str().starts_with('+'));
+                    prop_assert!(digits.chars().all(|c| c.is_ascii_digit()), "{}", number.as_str());
+                    prop_assert_eq!(E164::parse(number.as_str()), Ok(number.clone()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_twilio_docs_link_is_https_on_twilios_site_only() {
         let link =

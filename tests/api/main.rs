@@ -24,4 +24,5 @@ mod sms_settings;
 mod team;
 mod tenancy;
 mod twilio_emulator;
+mod webhook_inputs;
 mod widget;

@@ -73,6 +73,40 @@ fn url_variants(url: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn params() -> impl Strategy<Value = Vec<(String, String)>> {
+            prop::collection::vec((".{0,10}", ".{0,30}"), 0..8)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(1000))]
+
+            /// Any token, URL, form and header: checked without a panic, and only the signature
+            /// made with that token over exactly that URL and form is valid.
+            #[test]
+            fn only_the_exact_signature_is_valid(
+                token in ".{0,40}",
+                url in ".{0,60}",
+                form in params(),
+                header in ".{0,40}",
+                other_token in "[0-9a-f]{32}",
+            ) {
+                let signature = sign(&token, &url, &form);
+                prop_assert!(is_valid(&token, &url, &form, &signature));
+                prop_assert_eq!(is_valid(&token, &url, &form, &header), header == signature);
+                if other_token != token {
+                    prop_assert!(!is_valid(&other_token, &url, &form, &signature));
+                }
+                let mut longer = form.clone();
+                longer.push(("Extra".into(), "1".into()));
+                prop_assert!(!is_valid(&token, &url, &longer, &signature));
+            }
+        }
+    }
+
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()

@@ -51,6 +51,57 @@ pub fn parse(params: &[(String, String)]) -> Result<InboundSms, String> {
 mod tests {
     use super::*;
 
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Forms as anyone could post them: Twilio's parameter names and others, any values
+        /// (sometimes nearly right ones), repeated or missing.
+        fn forms() -> impl Strategy<Value = Vec<(String, String)>> {
+            let name = prop_oneof![
+                prop::sample::select(vec![
+                    "MessageSid",
+                    "AccountSid",
+                    "From",
+                    "To",
+                    "Body",
+                    "NumMedia",
+                    "SmsStatus",
+                ])
+                .prop_map(str::to_owned),
+                ".{0,12}",
+            ];
+            let value = prop_oneof![
+                ".{0,40}",
+                "SM[0-9a-f]{32}",
+                "AC[0-9a-f]{32}",
+                "\\+[0-9]{1,16}",
+                "[0-9]{0,12}",
+            ];
+            prop::collection::vec((name, value), 0..12)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Any form parses or is refused with a reason that names no value; none panics.
+            #[test]
+            fn any_form_parses_or_is_refused_without_echoing_a_value(form in forms()) {
+                match parse(&form) {
+                    Ok(sms) => {
+                        prop_assert!(sms.from.as_str().starts_with('+'));
+                        prop_assert_eq!(param(&form, "Body").unwrap_or_default(), sms.body);
+                    }
+                    Err(reason) => {
+                        for (_, value) in form.iter().filter(|(_, v)| v.len() > 3) {
+                            prop_assert!(!reason.contains(value.as_str()), "{reason}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
