@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod csrf;
+pub mod emulator;
 pub mod entities;
 pub mod inbox;
 pub mod inbox_stream;

@@ -1,5 +1,6 @@
 //! The SMS channel's services, testable without HTTP: connecting a Twilio account and number.
 pub mod connect;
+pub mod demo;
 pub mod directory;
 pub mod intake;
 pub mod reachability;

@@ -1,4 +1,4 @@
-//! Everything Twilio: request signatures, the REST client, and the loopback emulator.
+//! The product's Twilio code: request signatures and the REST client. Its double, the loopback
+//! emulator, is a room of its own (`server::emulator`).
 pub mod client;
-pub mod emulator;
 pub mod signature;

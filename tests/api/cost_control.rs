@@ -7,7 +7,7 @@ use crate::sms_pipeline::{Sms, connected, eventually};
 use reqwest::StatusCode;
 use std::sync::Arc;
 use viesti::domain::E164;
-use viesti::server::twilio::emulator::Direction;
+use viesti::server::emulator::Direction;
 
 /// Waits until every reply job is finished, then counts the bot's own SMS replies.
 async fn settled_bot_replies(sms: &Sms, jobs: i64) -> i64 {
@@ -279,7 +279,7 @@ async fn another_workspace_connected(sms: &Sms) -> E164 {
         account.clone(),
         viesti::domain::AuthToken::parse(token).expect("token"),
         "Other",
-        viesti::server::twilio::emulator::AccountStatus::Active,
+        viesti::server::emulator::AccountStatus::Active,
     );
     let number = E164::parse(number).expect("number");
     sms.emulator.add_number(&account, &number, true);

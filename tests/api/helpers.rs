@@ -348,11 +348,11 @@ pub async fn spawn_app_with_twilio(
     extra: &[(&str, &str)],
 ) -> (
     TestApp,
-    viesti::server::twilio::emulator::Emulator,
-    viesti::server::twilio::emulator::DemoAccount,
+    viesti::server::emulator::Emulator,
+    viesti::server::emulator::DemoAccount,
 ) {
     captured_logs();
-    let emulator = viesti::server::twilio::emulator::Emulator::new();
+    let emulator = viesti::server::emulator::Emulator::new();
     let demo = emulator.seed_demo();
     let addr = emulator
         .start("127.0.0.1:0".parse().expect("addr"))

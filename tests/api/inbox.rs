@@ -11,8 +11,8 @@ use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
 use viesti::domain::E164;
+use viesti::server::emulator::{CreateFault, DeliveryOutcome, Direction};
 use viesti::server::entities::conversation;
-use viesti::server::twilio::emulator::{CreateFault, DeliveryOutcome, Direction};
 
 const FILTERS: [&str; 6] = ["status", "channel", "chatbot", "assignee", "q", "cursor"];
 

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use reqwest::StatusCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use viesti::server::twilio::emulator::DeliveryOutcome;
+use viesti::server::emulator::DeliveryOutcome;
 
 async fn metrics_count_webhooks_by_outcome_and_report_the_queue(backend: Backend) {
     let app = spawn_app(backend).await;

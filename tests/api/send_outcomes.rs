@@ -8,7 +8,7 @@ use crate::on_both_databases;
 use crate::sms_pipeline::{Sms, connected, eventually};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
-use viesti::server::twilio::emulator::CreateFault;
+use viesti::server::emulator::CreateFault;
 
 /// Texts the bot once with `fault` waiting for its reply's send, while Twilio keeps every message
 /// queued (its lifecycle waits a minute before `sent`); returns once the job is done.

@@ -3,7 +3,7 @@ use crate::helpers::{Backend, json, spawn_app, spawn_app_with, unique_email};
 use crate::on_both_databases;
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
-use viesti::server::twilio::emulator::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SMS_NUMBER};
+use viesti::server::emulator::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SMS_NUMBER};
 
 async fn a_newcomer_connects_the_demo_number_and_texts_it_from_the_simulator(backend: Backend) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

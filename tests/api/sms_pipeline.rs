@@ -10,9 +10,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use viesti::domain::E164;
-use viesti::server::twilio::emulator::{
-    CreateFault, DeliveryOutcome, DemoAccount, Direction, Emulator,
-};
+use viesti::server::emulator::{CreateFault, DeliveryOutcome, DemoAccount, Direction, Emulator};
 use viesti::server::twilio::signature;
 
 const CUSTOMER: &str = "+358501234567";
@@ -142,7 +140,7 @@ impl Sms {
             .expect("delivered to the app")
     }
 
-    pub fn replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+    pub fn replies(&self) -> Vec<viesti::server::emulator::EmulatedMessage> {
         self.emulator
             .messages()
             .into_iter()
@@ -151,7 +149,7 @@ impl Sms {
     }
 
     /// Every text the app sent through the emulator's Messages API, to any customer.
-    pub fn all_replies(&self) -> Vec<viesti::server::twilio::emulator::EmulatedMessage> {
+    pub fn all_replies(&self) -> Vec<viesti::server::emulator::EmulatedMessage> {
         self.emulator
             .messages()
             .into_iter()
@@ -914,7 +912,7 @@ async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: 
         account.clone(),
         viesti::domain::AuthToken::parse(their_token).expect("token"),
         "Other",
-        viesti::server::twilio::emulator::AccountStatus::Active,
+        viesti::server::emulator::AccountStatus::Active,
     );
     sms.emulator
         .add_number(&account, &E164::parse(their_number).expect("number"), true);
@@ -1220,7 +1218,7 @@ async fn a_worker_holding_an_old_token_sends_with_the_new_one(backend: Backend) 
         sms.demo.account_sid.clone(),
         viesti::domain::AuthToken::parse(new_token).expect("token"),
         "Viesti demo",
-        viesti::server::twilio::emulator::AccountStatus::Active,
+        viesti::server::emulator::AccountStatus::Active,
     );
     // Changed as another instance changes it: in the database, with no word to this process's apps.
     let keyring = viesti::server::crypto::Keyring::new(

@@ -5,9 +5,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use viesti::domain::{AccountSid, AuthToken, E164};
 use viesti::error::ProbeFailure;
+use viesti::server::emulator::{AccountStatus, Emulator};
 use viesti::server::sms::connect::probe_within;
 use viesti::server::twilio::client::{Credentials, TwilioClient};
-use viesti::server::twilio::emulator::{AccountStatus, Emulator};
 
 const DEADLINE: Duration = Duration::from_millis(1500);
 
@@ -25,7 +25,7 @@ fn number(value: &str) -> E164 {
 async fn emulator() -> (
     Emulator,
     TwilioClient,
-    viesti::server::twilio::emulator::DemoAccount,
+    viesti::server::emulator::DemoAccount,
 ) {
     let emulator = Emulator::new();
     let demo = emulator.seed_demo();
@@ -228,7 +228,7 @@ async fn a_reset_connection_or_a_closed_port_is_unreachable() {
 async fn the_demo_outage_account_makes_twilio_unreachable() {
     let (_emulator, client, demo) = emulator().await;
     let creds = credentials(
-        viesti::server::twilio::emulator::DEMO_OUTAGE_ACCOUNT_SID,
+        viesti::server::emulator::DEMO_OUTAGE_ACCOUNT_SID,
         "fa11fa11fa11fa11fa11fa11fa11fa11",
     );
     assert_eq!(

@@ -6,7 +6,7 @@ use crate::helpers::{
 use crate::on_both_databases;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use viesti::server::twilio::emulator::DemoAccount;
+use viesti::server::emulator::DemoAccount;
 
 /// A signed-up owner with one chatbot; returns its id.
 async fn owner_with_chatbot(app: &TestApp) -> (String, String) {
@@ -155,7 +155,7 @@ async fn each_probe_failure_has_its_own_words_and_stores_nothing(backend: Backen
         viesti::domain::AccountSid::parse(other_sid).expect("sid"),
         viesti::domain::AuthToken::parse(other_token).expect("token"),
         "Other",
-        viesti::server::twilio::emulator::AccountStatus::Active,
+        viesti::server::emulator::AccountStatus::Active,
     );
     let cases = [
         (
@@ -446,7 +446,7 @@ async fn rotating_the_token_re_checks_with_twilio(backend: Backend) {
         demo.account_sid.clone(),
         viesti::domain::AuthToken::parse(new_token).expect("token"),
         "Viesti demo",
-        viesti::server::twilio::emulator::AccountStatus::Active,
+        viesti::server::emulator::AccountStatus::Active,
     );
     let rotated = app
         .call(
@@ -595,7 +595,7 @@ async fn rotating_the_encryption_key_re_seals_every_connection(backend: Backend)
 /// A trial account (Account `type` Trial) and a +1 number each get their notice on the page, kept
 /// from the probe; a rotation that finds the account upgraded takes the trial notice away.
 async fn a_trial_account_and_a_us_number_get_their_notices(backend: Backend) {
-    use viesti::server::twilio::emulator::{
+    use viesti::server::emulator::{
         DEMO_TRIAL_ACCOUNT_SID, DEMO_TRIAL_AUTH_TOKEN, DEMO_TRIAL_SMS_NUMBER,
     };
     let (app, emulator, demo) = spawn_app_with_twilio(backend, &[]).await;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use viesti::domain::{AccountSid, AuthToken, E164};
-use viesti::server::twilio::emulator::{
+use viesti::server::emulator::{
     AccountStatus, CreateFault, DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_FRIENDLY_NAME,
     DEMO_SMS_NUMBER, DEMO_VOICE_ONLY_NUMBER, DeliveryOutcome, DemoAccount, Direction,
     EmulatedMessage, Emulator, EmulatorError, MessageStatus,

@@ -8,11 +8,11 @@ use crate::server::repo::accounts::Member;
 use crate::server::repo::chatbots;
 use crate::server::repo::sms::{self, Credentials, NewSmsConnection, SmsConnection, SmsRepoError};
 use crate::server::sms::connect::probe;
+use crate::server::sms::demo;
 use crate::server::sms::reachability;
 use crate::server::state::{AppState, app_state};
 use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::client::TwilioError;
-use crate::server::twilio::emulator;
 use crate::server_fns::sms::{
     DemoCredentials, SmsConnectionView, SmsSettings, WEBHOOK_PATH, WebhookCheck,
 };
@@ -107,9 +107,9 @@ pub async fn load(chatbot_id: Uuid) -> Result<SmsSettings, AppError> {
         webhook_url: webhook_url(&state),
         webhook_warning: webhook_warning(&state),
         demo: state.emulator.as_ref().map(|_| DemoCredentials {
-            account_sid: emulator::DEMO_ACCOUNT_SID.to_owned(),
-            auth_token: emulator::DEMO_AUTH_TOKEN.to_owned(),
-            phone_number: emulator::DEMO_SMS_NUMBER.to_owned(),
+            account_sid: demo::DEMO_ACCOUNT_SID.to_owned(),
+            auth_token: demo::DEMO_AUTH_TOKEN.to_owned(),
+            phone_number: demo::DEMO_SMS_NUMBER.to_owned(),
         }),
         connection: connection.map(|c| SmsConnectionView {
             phone_number: c.phone_number.to_string(),

@@ -3,9 +3,9 @@
 use crate::domain::E164;
 use crate::error::AppError;
 use crate::server::auth::require_manager;
+use crate::server::emulator::{Direction, Emulator};
 use crate::server::repo::{chatbots, sms};
 use crate::server::state::{AppState, app_state};
-use crate::server::twilio::emulator::{Direction, Emulator};
 use crate::server_fns::simulator::{SimulatedMessage, SimulatorThread};
 use uuid::Uuid;
 

@@ -24,15 +24,10 @@ mod webhooks;
 pub use network::Cut;
 use records::{Account, Number};
 
-/// The demo account [`Emulator::seed_demo`] registers. Fixed, and obviously not Twilio's, so a newcomer
-/// can paste them into the Channels page of a local instance.
-pub const DEMO_ACCOUNT_SID: &str = "ACde70de70de70de70de70de70de70de70";
-/// The demo account's Auth Token (32 hex characters, like Twilio's).
-pub const DEMO_AUTH_TOKEN: &str = "de70c0dede70c0dede70c0dede70c0de";
+/// The demo account [`Emulator::seed_demo`] registers: the one the settings page offers in local mode.
+pub use crate::server::sms::demo::{DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, DEMO_SMS_NUMBER};
 /// The demo account's friendly name.
 pub const DEMO_FRIENDLY_NAME: &str = "Viesti demo";
-/// The demo account's SMS-capable number (a Finnish mobile number).
-pub const DEMO_SMS_NUMBER: &str = "+358401234567";
 /// A second demo number that cannot send or receive SMS (a Helsinki landline), for "not SMS-capable" paths.
 pub const DEMO_VOICE_ONLY_NUMBER: &str = "+358912345678";
 
