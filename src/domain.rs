@@ -2,6 +2,7 @@
 mod account;
 mod chatbot;
 pub mod delivery;
+pub mod inbound;
 pub mod inbox;
 mod invite;
 pub mod knowledge;

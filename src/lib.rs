@@ -10,9 +10,11 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod server_fns;
+pub mod wire;
 
 /// The browser entry point that cargo-leptos calls after loading the wasm bundle.
 #[cfg(feature = "hydrate")]

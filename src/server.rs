@@ -9,6 +9,7 @@ pub mod entities;
 pub mod inbox;
 pub mod inbox_stream;
 pub mod knowledge;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod operator;

@@ -1,5 +1,5 @@
 //! Password hashing, who is calling a server function, and the limits on guessing passwords.
-use crate::domain::{Email, NewPassword};
+use crate::domain::NewPassword;
 use crate::error::AppError;
 use crate::server::repo::accounts::{self, Member};
 use crate::server::state::AppState;
@@ -7,9 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -65,52 +63,6 @@ pub async fn verify_password(candidate: String, stored: Option<String>) -> bool 
     })
     .await
     .unwrap_or(false)
-}
-
-/// Per-key token buckets for the unauthenticated endpoints that invite guessing.
-pub struct AuthRateLimits {
-    sign_up_by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    sign_in_by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    sign_in_by_email: DefaultKeyedRateLimiter<Email>,
-}
-
-const fn per_minute(n: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::MIN.saturating_add(n - 1))
-}
-
-impl Default for AuthRateLimits {
-    fn default() -> Self {
-        Self {
-            sign_up_by_ip: RateLimiter::keyed(per_minute(10)),
-            sign_in_by_ip: RateLimiter::keyed(per_minute(30)),
-            // Five tries at one account, then one more every 12 seconds, wherever they come from.
-            sign_in_by_email: RateLimiter::keyed(per_minute(5)),
-        }
-    }
-}
-
-impl AuthRateLimits {
-    pub fn check_sign_up(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.sign_up_by_ip
-            .check_key(&ip)
-            .map_err(|_| AppError::RateLimited)
-    }
-
-    pub fn check_sign_in(&self, ip: IpAddr, email: &Email) -> Result<(), AppError> {
-        self.sign_in_by_ip
-            .check_key(&ip)
-            .map_err(|_| AppError::RateLimited)?;
-        self.sign_in_by_email
-            .check_key(email)
-            .map_err(|_| AppError::RateLimited)
-    }
-
-    /// Forgets keys whose buckets are full again, so memory stays bounded.
-    pub fn forget_idle(&self) {
-        self.sign_up_by_ip.retain_recent();
-        self.sign_in_by_ip.retain_recent();
-        self.sign_in_by_email.retain_recent();
-    }
 }
 
 /// The session of the request being served.
@@ -230,34 +182,5 @@ mod tests {
     #[tokio::test]
     async fn a_malformed_stored_hash_fails_closed() {
         assert!(!verify_password("x".into(), Some("not a phc string".into())).await);
-    }
-
-    #[test]
-    fn sign_in_is_limited_per_email_across_addresses() {
-        let limits = AuthRateLimits::default();
-        let email = Email::parse("victim@example.com").expect("valid");
-        for i in 0..5u8 {
-            let ip = IpAddr::from([10, 0, 0, i]);
-            assert!(limits.check_sign_in(ip, &email).is_ok(), "attempt {i}");
-        }
-        let sixth = limits.check_sign_in(IpAddr::from([10, 0, 0, 99]), &email);
-        assert_eq!(sixth, Err(AppError::RateLimited));
-        let other = Email::parse("someone@example.com").expect("valid");
-        assert!(
-            limits
-                .check_sign_in(IpAddr::from([10, 0, 0, 99]), &other)
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn sign_up_is_limited_per_address() {
-        let limits = AuthRateLimits::default();
-        let ip = IpAddr::from([192, 0, 2, 1]);
-        for _ in 0..10 {
-            assert!(limits.check_sign_up(ip).is_ok());
-        }
-        assert_eq!(limits.check_sign_up(ip), Err(AppError::RateLimited));
-        assert!(limits.check_sign_up(IpAddr::from([192, 0, 2, 2])).is_ok());
     }
 }

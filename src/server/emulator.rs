@@ -41,7 +41,7 @@ pub const DEMO_TRIAL_SMS_NUMBER: &str = "+12015550123";
 
 /// A customer's phone that is always switched off: texts to it end `undelivered` with Twilio's 30003,
 /// so the inbox's failure reasons can be seen locally (text the demo number from it in the simulator).
-pub use crate::server_fns::simulator::UNREACHABLE_CUSTOMER as DEMO_UNREACHABLE_CUSTOMER;
+pub use crate::wire::simulator::UNREACHABLE_CUSTOMER as DEMO_UNREACHABLE_CUSTOMER;
 
 /// A demo account that is always down: every request with it answers 503 (Twilio error 20500), so the
 /// "Couldn't reach Twilio right now" path can be seen and tested locally. Any 32-character token.

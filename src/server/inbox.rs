@@ -13,7 +13,7 @@ use crate::server::repo::accounts::Member;
 use crate::server::repo::chatbots;
 use crate::server::repo::inbox::{self as repo, Acted, Actor, AssigneeFilter, ListFilter};
 use crate::server::state::{AppState, app_state};
-use crate::server_fns::inbox::{
+use crate::wire::inbox::{
     Composer, ConversationView, Delivery, FilterChoices, InboxPage, InboxRow, MessageKind, Stamp,
     ThreadMessage, WaitingCounts,
 };

@@ -1,10 +1,10 @@
 //! Builds the axum application (pages, server functions, health) and runs it until shutdown.
 use crate::app::{App, shell};
-use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::csrf::{self, TrustedOrigins};
 use crate::server::emulator::Emulator;
+use crate::server::limits::AuthRateLimits;
 use crate::server::repo::checkpoint::Checkpointer;
 use crate::server::repo::writes::Writes;
 use crate::server::sessions::DbSessionStore;
@@ -230,7 +230,7 @@ impl Application {
             config: Arc::new(config),
             leptos_options,
             rate_limits: Arc::new(AuthRateLimits::default()),
-            widget_limits: Arc::new(crate::server::widget::WidgetLimits::new()),
+            widget_limits: Arc::new(crate::server::limits::WidgetLimits::new()),
         };
         crate::server::metrics::handle();
         if state.config.model_api_base.is_none() {

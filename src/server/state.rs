@@ -1,9 +1,9 @@
 //! What every handler and server function reaches through axum state or Leptos context.
 use crate::error::AppError;
-use crate::server::auth::AuthRateLimits;
 use crate::server::config::Config;
 use crate::server::crypto::Keyring;
 use crate::server::emulator::Emulator;
+use crate::server::limits::AuthRateLimits;
 use crate::server::live::Live;
 use crate::server::twilio::client::TwilioClient;
 use axum::extract::FromRef;
@@ -18,7 +18,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub rate_limits: Arc<AuthRateLimits>,
     /// Limits on the website widget's messages, per visitor and per address.
-    pub widget_limits: Arc<crate::server::widget::WidgetLimits>,
+    pub widget_limits: Arc<crate::server::limits::WidgetLimits>,
     pub keyring: Arc<Keyring>,
     pub twilio: TwilioClient,
     /// The built-in Twilio emulator, in local mode (`VIESTI_TWILIO_EMULATOR`).

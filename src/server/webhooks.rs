@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use inbound::param;
 use std::sync::Arc;
 
-pub const SMS_PATH: &str = crate::server_fns::sms::WEBHOOK_PATH;
-pub const STATUS_PATH: &str = "/api/webhooks/twilio/status";
+pub const SMS_PATH: &str = crate::routes::SMS_WEBHOOK_PATH;
+pub const STATUS_PATH: &str = crate::routes::STATUS_CALLBACK_PATH;
 
 /// The Sentry `channel` tag of everything here.
 const CHANNEL: &str = "channels/sms";

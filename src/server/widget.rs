@@ -18,12 +18,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -53,54 +51,6 @@ pub fn snippet(public_base_url: &str, chatbot_id: Uuid) -> String {
         "<script src=\"{}{SCRIPT_PATH}\" data-chatbot=\"{chatbot_id}\" async></script>",
         public_base_url.trim_end_matches('/')
     )
-}
-
-/// How many messages a visitor and an address may send, and how many new visitors an address may
-/// start: each message costs a model call.
-pub struct WidgetLimits {
-    messages_by_visitor: DefaultKeyedRateLimiter<String>,
-    messages_by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    visitors_by_ip: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl WidgetLimits {
-    /// Per minute: 10 messages a visitor, 30 an address, 10 new visitors an address.
-    pub fn new() -> Self {
-        Self::with(10, 30, 10)
-    }
-
-    fn with(per_visitor: u32, per_ip: u32, new_per_ip: u32) -> Self {
-        let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
-        Self {
-            messages_by_visitor: RateLimiter::keyed(quota(per_visitor)),
-            messages_by_ip: RateLimiter::keyed(quota(per_ip)),
-            visitors_by_ip: RateLimiter::keyed(quota(new_per_ip)),
-        }
-    }
-
-    /// Whether the visitor at `address` (new when `first`) may send a message from `ip` now;
-    /// counts it if so.
-    fn check(&self, ip: IpAddr, address: &str, first: bool) -> bool {
-        self.messages_by_ip.check_key(&ip).is_ok()
-            && (!first || self.visitors_by_ip.check_key(&ip).is_ok())
-            && self
-                .messages_by_visitor
-                .check_key(&address.to_owned())
-                .is_ok()
-    }
-
-    /// Forgets keys whose buckets are full again, so memory stays bounded.
-    pub fn forget_idle(&self) {
-        self.messages_by_visitor.retain_recent();
-        self.messages_by_ip.retain_recent();
-        self.visitors_by_ip.retain_recent();
-    }
-}
-
-impl Default for WidgetLimits {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 async fn script() -> Response {
@@ -538,27 +488,6 @@ async fn news(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_visitor_is_limited_separately_from_their_address() {
-        let limits = WidgetLimits::with(2, 3, 1);
-        let ip = IpAddr::from([10, 0, 0, 1]);
-        let visitor = VisitorToken::generate().address();
-        assert!(limits.check(ip, &visitor, true));
-        assert!(limits.check(ip, &visitor, false));
-        assert!(!limits.check(ip, &visitor, false), "third message a minute");
-        let other = VisitorToken::generate().address();
-        assert!(!limits.check(ip, &other, false), "the address ran out");
-        let elsewhere = IpAddr::from([10, 0, 0, 2]);
-        assert!(
-            limits.check(elsewhere, &VisitorToken::generate().address(), true),
-            "one new visitor"
-        );
-        assert!(
-            !limits.check(elsewhere, &VisitorToken::generate().address(), true),
-            "a second new visitor a minute"
-        );
-    }
 
     #[test]
     fn the_snippet_names_the_script_and_the_chatbot() {

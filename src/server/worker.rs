@@ -11,6 +11,7 @@ use crate::domain::inbox::ConversationStatus;
 use crate::domain::sms_keywords::looks_automatic;
 use crate::domain::sms_text::{MAX_BODY_CHARS, fit};
 use crate::domain::{E164, Plan};
+use crate::routes::STATUS_CALLBACK_PATH;
 use crate::server::agent::{self, AgentError, Channel, Outcome};
 use crate::server::entities::{conversation, job, message};
 use crate::server::metrics;
@@ -19,7 +20,6 @@ use crate::server::repo::sms;
 use crate::server::state::AppState;
 use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::client::TwilioError;
-use crate::server::webhooks::STATUS_PATH;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -862,7 +862,7 @@ async fn send_now(
     reply: &message::Model,
 ) -> Result<&'static str, Setback> {
     let db = &state.db;
-    let callback = state.config.public_url(STATUS_PATH);
+    let callback = state.config.public_url(STATUS_CALLBACK_PATH);
     let started = std::time::Instant::now();
     let sent = state
         .twilio

@@ -9,9 +9,9 @@
 //! batch in one synchronous call (`repo::conversations::sqlite_ingest`); on PostgreSQL (and an
 //! in-memory SQLite database, which exists only inside the server's pool) committers on a runtime
 //! of their own go through sea-orm.
+use crate::domain::inbound::InboundSms;
 use crate::server::repo::conversations::{Incoming, Stored, record_inbound_batch, sqlite_ingest};
 use crate::server::repo::sms::SmsConnection;
-use crate::server::webhooks::inbound::InboundSms;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use std::path::PathBuf;
 use std::sync::Arc;

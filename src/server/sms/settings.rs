@@ -13,7 +13,7 @@ use crate::server::sms::reachability;
 use crate::server::state::{AppState, app_state};
 use crate::server::telemetry::signals::{self, Scope, Signal};
 use crate::server::twilio::client::TwilioError;
-use crate::server_fns::sms::{
+use crate::wire::sms::{
     DemoCredentials, SmsConnectionView, SmsSettings, WEBHOOK_PATH, WebhookCheck,
 };
 use uuid::Uuid;

@@ -6,7 +6,7 @@ use crate::server::auth::require_manager;
 use crate::server::emulator::{Direction, Emulator};
 use crate::server::repo::{chatbots, sms};
 use crate::server::state::{AppState, app_state};
-use crate::server_fns::simulator::{SimulatedMessage, SimulatorThread};
+use crate::wire::simulator::{SimulatedMessage, SimulatorThread};
 use uuid::Uuid;
 
 struct Simulation {

@@ -1,17 +1,7 @@
 //! Twilio's inbound-message webhook form, parsed into a typed message (shared/twilio/API.md §7).
 use crate::domain::{AccountSid, E164, MessageSid};
 
-/// A text (or MMS) a customer sent to a connected number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundSms {
-    pub message_sid: MessageSid,
-    pub account_sid: AccountSid,
-    pub from: E164,
-    pub to: E164,
-    pub body: String,
-    /// Attachments Twilio received; MMS is not supported, so they are dropped (and the drop recorded).
-    pub media_count: u32,
-}
+pub use crate::domain::inbound::InboundSms;
 
 /// The first value of a form parameter.
 pub fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {

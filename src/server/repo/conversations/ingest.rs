@@ -7,12 +7,12 @@ use super::{
     Opening, SMS, Touch, conversation_row, event_message, job_row, message_row, person_coming,
     turns,
 };
+use crate::domain::inbound::InboundSms;
 use crate::domain::inbox::{ConversationStatus, wants_a_person};
 use crate::domain::sms_keywords::{Keyword, keyword};
 use crate::server::entities::{conversation, job, message, sms_contact, twilio_connection};
 use crate::server::repo::sms::SmsConnection;
 use crate::server::repo::{Placeholders, WriteTransaction, begin_write, is_unique_violation, now};
-use crate::server::webhooks::inbound::InboundSms;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
