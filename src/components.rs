@@ -1,4 +1,5 @@
 //! Building blocks shared by the pages.
+pub mod chatbot_header;
 pub mod confirm;
 pub mod feedback;
 pub mod fields;

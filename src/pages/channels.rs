@@ -1,7 +1,7 @@
 //! Chatbots → a chatbot → Integrations → Channels: every channel and where it stands.
+use crate::components::chatbot_header::{ChatbotHeader, chatbot_id_param};
 use crate::components::{ErrorPanel, Loading, error_title};
 use crate::error::AppError;
-use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::server_fns::chatbots::{ChannelState, get_chatbot, list_channels};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,8 +1,8 @@
 //! The phone simulator (local mode): be a customer texting the connected number, and watch the
 //! chatbot's replies and their delivery states arrive.
+use crate::components::chatbot_header::chatbot_id_param;
 use crate::components::{ErrorPanel, FormError, Spinner};
 use crate::error::AppError;
-use crate::pages::chatbot::chatbot_id_param;
 use crate::pages::{BUTTON_PRIMARY, LINK, action_error, field_error};
 use crate::server_fns::simulator::{
     SendSimulatedText, SimulatorThread, UNREACHABLE_CUSTOMER, get_simulator_thread,

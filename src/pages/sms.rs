@@ -1,12 +1,12 @@
 //! Chatbots → a chatbot → Integrations → Channels → SMS (Twilio): connect the business's own Twilio
 //! account and number, see the webhook URL to paste into Twilio, edit, disconnect.
 use crate::components::CopyField;
+use crate::components::chatbot_header::{ChatbotHeader, chatbot_id_param};
 use crate::components::fields::{focus_field_at_fault, rules};
 use crate::components::{
     ErrorPanel, FormError, Loading, PasswordField, Spinner, TextField, error_title,
 };
 use crate::error::AppError;
-use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::pages::knowledge::reply_length_label;
 use crate::pages::{
     BUTTON_DANGER, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK, SaveButton, action_error, field_error,

@@ -1,9 +1,9 @@
 //! Chatbots → a chatbot → Integrations → Channels → Website widget: the snippet to paste, the
 //! websites allowed to embed it, and the widget itself to try.
+use crate::components::chatbot_header::{ChatbotHeader, chatbot_id_param};
 use crate::components::fields::rules;
 use crate::components::{CopyField, ErrorPanel, FormError, Loading, TextAreaField, error_title};
 use crate::error::AppError;
-use crate::pages::chatbot::{ChatbotHeader, chatbot_id_param};
 use crate::pages::{LINK, SaveButton, action_error, field_error};
 use crate::server_fns::chatbots::{SetWidgetOrigins, get_chatbot, get_widget_settings};
 use leptos::prelude::*;
