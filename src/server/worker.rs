@@ -170,7 +170,8 @@ async fn run_one(state: AppState, job: job::Model, mut shutdown: watch::Receiver
 /// whose conversation has an earlier unfinished job (messages of a conversation are answered in
 /// order, so a conversation has at most one job in hand anywhere). Ready jobs are taken in the
 /// order of their turns, which keeps one workspace's flood from holding up the others (see
-/// `conversations::turns`). The unfinished jobs are walked in that order through `idx_jobs_turns` (its condition is repeated here, as SQLite uses a partial
+/// `conversations::turns`). The unfinished jobs are walked in that order through `idx_jobs_turns`
+/// (its condition is repeated here, as SQLite uses a partial
 /// index only for a query that names it) and each is checked through
 /// `idx_jobs_pending_conversation`, so a claim stops once it has `limit` rather than reading every
 /// ready job.

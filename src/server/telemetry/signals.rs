@@ -85,6 +85,15 @@ pub const THROTTLE: Duration = Duration::from_secs(60);
 /// and was sent for this workspace within the last minute.
 pub fn raise(signal: Signal, channel: &'static str, scope: Scope, detail: &dyn Display) {
     if signal.throttled() && !GATE.open(signal, scope.workspace_id, Instant::now()) {
+        // Held back from Sentry, still in the log (an info line: a breadcrumb, not an issue).
+        tracing::info!(
+            tags.channel = channel,
+            tags.signal = signal.kind(),
+            tags.workspace_id = scope.workspace_id.map(tracing::field::display),
+            detail = %detail,
+            "{} (throttled)",
+            signal.message()
+        );
         return;
     }
     tracing::error!(
