@@ -152,6 +152,8 @@ impl Server {
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             // One conversation answers 200 texts in a row here; the reply budget would pause it.
             .env("VIESTI_REPLY_BUDGET", "100000")
+            // SMS needs Starter; new workspaces start on Free unless told otherwise.
+            .env("DEFAULT_PLAN", "starter")
             .env_remove("SENTRY_DSN")
             .stdout(log.try_clone().expect("log"))
             .stderr(log);

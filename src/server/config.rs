@@ -244,7 +244,8 @@ impl Config {
             Some(plan) => plan
                 .parse::<Plan>()
                 .map_err(|e| config_error("DEFAULT_PLAN", format!("is not a plan: {e}")))?,
-            None => Plan::Starter,
+            // A public instance gives nothing away by default; the operator moves workspaces up.
+            None => Plan::Free,
         };
 
         Ok(Self {
@@ -362,7 +363,7 @@ mod tests {
             "sqlite://data/viesti.db?mode=rwc"
         );
         assert!(config.is_sqlite());
-        assert_eq!(config.default_plan, Plan::Starter);
+        assert_eq!(config.default_plan, Plan::Free);
         assert_eq!(config.twilio_api_base.as_str(), "https://api.twilio.com/");
         assert_eq!(config.public_base_url.as_str(), "http://127.0.0.1:3000/");
         assert!(config.sentry_dsn.is_none());

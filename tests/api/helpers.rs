@@ -181,6 +181,8 @@ async fn try_build(
         ("DATABASE_URL".into(), database_url.to_owned()),
         ("VIESTI_DATA_DIR".into(), data_dir.display().to_string()),
         ("PUBLIC_BASE_URL".into(), format!("http://127.0.0.1:{port}")),
+        // SMS needs Starter; the tests that want another plan say so.
+        ("DEFAULT_PLAN".into(), "starter".into()),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
