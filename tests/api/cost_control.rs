@@ -266,38 +266,19 @@ on_both_databases!(a_persons_text_is_not_sent_once_the_plan_no_longer_includes_s
 
 /// Connects another workspace's chatbot to a Twilio account and number of its own, with its
 /// webhook pointed at the app; returns that number.
-async fn another_workspace_connected(sms: &Sms) -> E164 {
-    let other = sms.app.other_tenant().await;
-    let chatbot = sms.app.create_chatbot(&other, "Theirs").await.to_string();
+async fn another_workspace_receiving_texts(sms: &Sms) -> E164 {
     let (sid, token, number) = (
         "AC77777777777777777777777777777777",
         "77777777777777777777777777777777",
         "+358407000777",
     );
-    let account = viesti::domain::AccountSid::parse(sid).expect("sid");
-    sms.emulator.add_account(
-        account.clone(),
-        viesti::domain::AuthToken::parse(token).expect("token"),
-        "Other",
-        viesti::server::emulator::AccountStatus::Active,
-    );
-    let number = E164::parse(number).expect("number");
-    sms.emulator.add_number(&account, &number, true);
-    let form = [
-        ("chatbot_id", chatbot.as_str()),
-        ("account_sid", sid),
-        ("auth_token", token),
-        ("phone_number", number.as_str()),
-        ("friendly_name", ""),
-    ];
-    let connected = sms.app.call_as(&other, "sms_connect", &form).await;
-    assert_eq!(connected.status(), StatusCode::OK);
+    let (other, chatbot) = sms.another_workspace_connected(sid, token, number).await;
     let configured = sms
         .app
         .call_as(&other, "sms_configure_webhook", &[("chatbot_id", &chatbot)])
         .await;
     assert_eq!(configured.status(), StatusCode::OK);
-    number
+    E164::parse(number).expect("number")
 }
 
 /// One workspace floods its number with 300 texts; another workspace's one text, queued after all
@@ -311,7 +292,7 @@ async fn one_flooded_workspace_does_not_hold_up_anothers_replies(backend: Backen
         )
         .await,
     );
-    let theirs = another_workspace_connected(&sms).await;
+    let theirs = another_workspace_receiving_texts(&sms).await;
     let mut flood = tokio::task::JoinSet::new();
     for lane in 0..30 {
         let sms = Arc::clone(&sms);

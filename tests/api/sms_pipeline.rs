@@ -209,6 +209,37 @@ impl Sms {
         (process, base)
     }
 
+    /// Another workspace whose chatbot is connected, as anyone would connect it, to a Twilio account
+    /// and number of its own at the emulator; returns that workspace's signed-in client and chatbot id.
+    pub async fn another_workspace_connected(
+        &self,
+        sid: &str,
+        token: &str,
+        number: &str,
+    ) -> (reqwest::Client, String) {
+        let other = self.app.other_tenant().await;
+        let chatbot = self.app.create_chatbot(&other, "Theirs").await.to_string();
+        let account = viesti::domain::AccountSid::parse(sid).expect("sid");
+        self.emulator.add_account(
+            account.clone(),
+            viesti::domain::AuthToken::parse(token).expect("token"),
+            "Other",
+            viesti::server::emulator::AccountStatus::Active,
+        );
+        self.emulator
+            .add_number(&account, &E164::parse(number).expect("number"), true);
+        let form = [
+            ("chatbot_id", chatbot.as_str()),
+            ("account_sid", sid),
+            ("auth_token", token),
+            ("phone_number", number),
+            ("friendly_name", ""),
+        ];
+        let connected = self.app.call_as(&other, "sms_connect", &form).await;
+        assert_eq!(connected.status(), StatusCode::OK);
+        (other, chatbot)
+    }
+
     /// `X-Twilio-Signature` for a request to `url`, as Twilio signs it with the demo account's token.
     fn sign(&self, url: &str, params: &[(String, String)]) -> String {
         signature::sign(self.demo.auth_token.expose(), url, params)
@@ -900,37 +931,13 @@ async fn a_status_callback_signed_by_another_workspace_changes_nothing(backend: 
     };
 
     // Another workspace, with a Twilio account and number of its own, connected as anyone would.
-    let other = sms.app.other_tenant().await;
-    let chatbot = sms.app.create_chatbot(&other, "Theirs").await.to_string();
     let (their_sid, their_token, their_number) = (
         "AC66666666666666666666666666666666",
         "66666666666666666666666666666666",
         "+358407654321",
     );
-    let account = viesti::domain::AccountSid::parse(their_sid).expect("sid");
-    sms.emulator.add_account(
-        account.clone(),
-        viesti::domain::AuthToken::parse(their_token).expect("token"),
-        "Other",
-        viesti::server::emulator::AccountStatus::Active,
-    );
-    sms.emulator
-        .add_number(&account, &E164::parse(their_number).expect("number"), true);
-    let connected = sms
-        .app
-        .call_as(
-            &other,
-            "sms_connect",
-            &[
-                ("chatbot_id", chatbot.as_str()),
-                ("account_sid", their_sid),
-                ("auth_token", their_token),
-                ("phone_number", their_number),
-                ("friendly_name", ""),
-            ],
-        )
+    sms.another_workspace_connected(their_sid, their_token, their_number)
         .await;
-    assert_eq!(connected.status(), StatusCode::OK);
 
     let forged = sms
         .post_status(
