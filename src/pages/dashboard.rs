@@ -61,13 +61,10 @@ fn Layout(allowed: fn(Role) -> bool) -> impl IntoView {
     }
 }
 
-/// What a member sees in place of a page their role may not open, with HTTP 403.
+/// What a member sees in place of a page their role may not open, with HTTP 403 (which the error
+/// panel sets).
 #[component]
 fn NotAllowed() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(AppError::Forbidden.status());
-    }
     view! {
         <Title text="Not allowed"/>
         <ErrorPanel error=AppError::Forbidden/>
