@@ -15,6 +15,7 @@ mod m20261204_000011_message_error_link;
 mod m20261204_000012_connection_trial;
 mod m20261204_000013_segment_budget;
 mod m20261205_000014_fair_turns;
+mod m20261206_000015_hashed_session_ids;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_connection_trial::Migration),
             Box::new(m20261204_000013_segment_budget::Migration),
             Box::new(m20261205_000014_fair_turns::Migration),
+            Box::new(m20261206_000015_hashed_session_ids::Migration),
         ]
     }
 }

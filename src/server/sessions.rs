@@ -18,11 +18,19 @@ impl DbSessionStore {
     }
 }
 
+/// The key a session is stored under: SHA-256 of its id, in hex. The id itself (the cookie's
+/// value) is never stored, so the table cannot be used to take over a session.
+pub fn stored_key(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
 fn row(record: &Record) -> session_store::Result<session::ActiveModel> {
-    let data =
-        serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    // The data and the expiry only: a serialized `Record` would carry the id too.
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
     Ok(session::ActiveModel {
-        id: Set(record.id.to_string()),
+        id: Set(stored_key(&record.id)),
         data: Set(data),
         expires_at: Set(record.expiry_date.unix_timestamp()),
     })
@@ -60,7 +68,7 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let Some(stored) = session::Entity::find_by_id(id.to_string())
+        let Some(stored) = session::Entity::find_by_id(stored_key(id))
             .filter(session::Column::ExpiresAt.gt(now))
             .one(&self.db)
             .await
@@ -68,13 +76,19 @@ impl SessionStore for DbSessionStore {
         else {
             return Ok(None);
         };
-        serde_json::from_str(&stored.data)
-            .map(Some)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))
+        let data = serde_json::from_str(&stored.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(stored.expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(id.to_string())
+        session::Entity::delete_by_id(stored_key(id))
             .exec(&self.db)
             .await
             .map(|_| ())

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A server-side session: `data` is the tower-sessions record as JSON; the cookie holds only `id`.
+/// A server-side session: `id` is SHA-256 of the cookie's id in hex (see `sessions::stored_key`), `data` its values as JSON.
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
