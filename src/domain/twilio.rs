@@ -94,6 +94,13 @@ impl AuthToken {
     }
 }
 
+impl Drop for AuthToken {
+    /// The token does not outlive its last use in freed memory.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for AuthToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AuthToken([redacted])")

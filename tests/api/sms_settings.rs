@@ -592,6 +592,93 @@ async fn rotating_the_encryption_key_re_seals_every_connection(backend: Backend)
     );
 }
 
+/// The sealed credentials are bound to their row's workspace, chatbot and number: a row moved to
+/// another number in the database no longer opens. Rows sealed under the older binding (row and
+/// column only) still open, and `viesti rotate-keys` re-seals them under the full one.
+async fn credentials_are_bound_to_their_workspace_chatbot_and_number(backend: Backend) {
+    use viesti::server::config::EncryptionKey;
+    use viesti::server::crypto::{Keyring, Sealed};
+    let (app, _emulator, demo) = spawn_app_with_twilio(backend, &[]).await;
+    let (_, chatbot) = owner_with_chatbot(&app).await;
+    assert_eq!(
+        connect_demo(&app, &chatbot, &demo).await.status(),
+        StatusCode::OK
+    );
+    let settings_status = || async {
+        app.call("sms_settings", &[("chatbot_id", &chatbot)])
+            .await
+            .status()
+    };
+    assert_eq!(settings_status().await, StatusCode::OK);
+    app.db_execute("UPDATE twilio_connections SET phone_number = '+358401234599'")
+        .await;
+    assert_eq!(
+        settings_status().await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "credentials moved to another number"
+    );
+    assert!(captured_logs().contains("failed authentication"));
+    app.db_execute(&format!(
+        "UPDATE twilio_connections SET phone_number = '{}'",
+        demo.sms_number.as_str()
+    ))
+    .await;
+    assert_eq!(settings_status().await, StatusCode::OK);
+
+    // A row as sealed before the full binding: the same key, bound to row and column only.
+    let key = EncryptionKey::from_base64(TEST_ENCRYPTION_KEY).expect("key");
+    let ring = Keyring::new(&key, &[]);
+    use sea_orm::EntityTrait;
+    let row = viesti::server::entities::twilio_connection::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("the connection");
+    let (id, workspace) = (row.id, row.workspace_id);
+    let legacy = |column: &str| format!("twilio_connections/{id}/{column}").into_bytes();
+    let sid = ring
+        .seal(demo.account_sid.as_str().as_bytes(), &legacy("account_sid"))
+        .expect("seal");
+    let token = ring
+        .seal(demo.auth_token.expose().as_bytes(), &legacy("auth_token"))
+        .expect("seal");
+    app.db_execute(&format!(
+        "UPDATE twilio_connections SET account_sid_sealed = '{}', auth_token_sealed = '{}'",
+        sid.ciphertext, token.ciphertext
+    ))
+    .await;
+    assert_eq!(
+        settings_status().await,
+        StatusCode::OK,
+        "a legacy row opens"
+    );
+    let rotated = crate::operator::cli_with(&app, &["rotate-keys"], &[]).await;
+    assert!(
+        String::from_utf8_lossy(&rotated.stdout).contains("re-encrypted 1 SMS connection(s)"),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let stored = Sealed {
+        key_id: ring.current_key_id().to_owned(),
+        ciphertext: app
+            .text("SELECT auth_token_sealed FROM twilio_connections")
+            .await,
+    };
+    assert!(
+        ring.open(&stored, &legacy("auth_token")).is_err(),
+        "re-sealed under the full binding"
+    );
+    let full = format!(
+        "twilio_connections/v2/{id}/{workspace}/{chatbot}/{}/auth_token",
+        demo.sms_number.as_str()
+    );
+    assert_eq!(
+        ring.open(&stored, full.as_bytes()).expect("opens"),
+        demo.auth_token.expose().as_bytes()
+    );
+    assert_eq!(settings_status().await, StatusCode::OK);
+}
+
 /// A trial account (Account `type` Trial) and a +1 number each get their notice on the page, kept
 /// from the probe; a rotation that finds the account upgraded takes the trial notice away.
 async fn a_trial_account_and_a_us_number_get_their_notices(backend: Backend) {
@@ -669,6 +756,7 @@ async fn a_webhook_url_twilio_cannot_reach_gets_a_warning(backend: Backend) {
 
 on_both_databases!(
     rotating_the_encryption_key_re_seals_every_connection,
+    credentials_are_bound_to_their_workspace_chatbot_and_number,
     connecting_checks_twilio_then_shows_the_number_the_masked_token_and_the_webhook,
     credentials_are_stored_sealed_and_never_logged_or_rendered,
     each_probe_failure_has_its_own_words_and_stores_nothing,

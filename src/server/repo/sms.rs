@@ -29,6 +29,17 @@ pub struct SmsConnection {
     pub revision: DateTime<Utc>,
 }
 
+impl SmsConnection {
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            id: self.id,
+            workspace_id: self.workspace_id,
+            chatbot_id: self.chatbot_id,
+            phone_number: self.phone_number.as_str(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SmsRepoError {
     #[error("this number is already connected to a chatbot")]
@@ -41,9 +52,30 @@ pub enum SmsRepoError {
     Db(#[from] DbErr),
 }
 
-/// What the associated data binds each sealed column to: its table, row and column.
-fn context(id: Uuid, column: &str) -> Vec<u8> {
-    format!("twilio_connections/{id}/{column}").into_bytes()
+/// Whom a connection's sealed columns belong to. The associated data binds each ciphertext to its
+/// row, workspace, chatbot, number and column: a ciphertext copied to another row, or a row moved to
+/// another workspace, chatbot or number in the database, fails to open.
+struct Binding<'a> {
+    id: Uuid,
+    workspace_id: Uuid,
+    chatbot_id: Uuid,
+    phone_number: &'a str,
+}
+
+impl Binding<'_> {
+    fn context(&self, column: &str) -> Vec<u8> {
+        format!(
+            "twilio_connections/v2/{}/{}/{}/{}/{column}",
+            self.id, self.workspace_id, self.chatbot_id, self.phone_number
+        )
+        .into_bytes()
+    }
+
+    /// What rows sealed before 2026-12-06 were bound to (row and column only); they still open,
+    /// and `viesti rotate-keys` re-seals them under the full binding.
+    fn legacy_context(&self, column: &str) -> Vec<u8> {
+        format!("twilio_connections/{}/{column}", self.id).into_bytes()
+    }
 }
 
 struct SealedCredentials {
@@ -54,16 +86,16 @@ struct SealedCredentials {
 
 fn seal(
     keyring: &Keyring,
-    id: Uuid,
+    binding: &Binding<'_>,
     credentials: &Credentials,
 ) -> Result<SealedCredentials, CryptoError> {
     let sid = keyring.seal(
         credentials.account_sid.as_str().as_bytes(),
-        &context(id, "account_sid"),
+        &binding.context("account_sid"),
     )?;
     let token = keyring.seal(
         credentials.auth_token.expose().as_bytes(),
-        &context(id, "auth_token"),
+        &binding.context("auth_token"),
     )?;
     Ok(SealedCredentials {
         key_id: sid.key_id,
@@ -72,21 +104,46 @@ fn seal(
     })
 }
 
+fn binding(row: &twilio_connection::Model) -> Binding<'_> {
+    Binding {
+        id: row.id,
+        workspace_id: row.workspace_id,
+        chatbot_id: row.chatbot_id,
+        phone_number: &row.phone_number,
+    }
+}
+
 fn open(keyring: &Keyring, row: twilio_connection::Model) -> Result<SmsConnection, SmsRepoError> {
+    open_sealed(keyring, row).map(|(connection, _legacy)| connection)
+}
+
+/// The connection, and whether it was sealed under the legacy binding.
+fn open_sealed(
+    keyring: &Keyring,
+    row: twilio_connection::Model,
+) -> Result<(SmsConnection, bool), SmsRepoError> {
     let sealed = |ciphertext: &str| Sealed {
         key_id: row.key_id.clone(),
         ciphertext: ciphertext.to_owned(),
     };
-    let sid = keyring.open_string(
-        &sealed(&row.account_sid_sealed),
-        &context(row.id, "account_sid"),
-    )?;
-    let token = keyring.open_string(
-        &sealed(&row.auth_token_sealed),
-        &context(row.id, "auth_token"),
-    )?;
+    let bound = binding(&row);
+    let open_both = |context: &dyn Fn(&str) -> Vec<u8>| -> Result<_, CryptoError> {
+        let sid = keyring.open_string(&sealed(&row.account_sid_sealed), &context("account_sid"))?;
+        let token = zeroize::Zeroizing::new(
+            keyring.open_string(&sealed(&row.auth_token_sealed), &context("auth_token"))?,
+        );
+        Ok((sid, token))
+    };
+    let (sid, token, legacy) = match open_both(&|column| bound.context(column)) {
+        Ok((sid, token)) => (sid, token, false),
+        Err(CryptoError::Unauthentic) => {
+            let (sid, token) = open_both(&|column| bound.legacy_context(column))?;
+            (sid, token, true)
+        }
+        Err(error) => return Err(error.into()),
+    };
     let stored = |what: &str| DbErr::Type(format!("stored {what} is invalid"));
-    Ok(SmsConnection {
+    let connection = SmsConnection {
         id: row.id,
         workspace_id: row.workspace_id,
         chatbot_id: row.chatbot_id,
@@ -100,7 +157,8 @@ fn open(keyring: &Keyring, row: twilio_connection::Model) -> Result<SmsConnectio
         connected_at: row.connected_at,
         trial: row.trial,
         revision: row.updated_at,
-    })
+    };
+    Ok((connection, legacy))
 }
 
 pub async fn find_for_chatbot(
@@ -177,7 +235,16 @@ pub async fn insert(
 ) -> Result<SmsConnection, SmsRepoError> {
     let id = Uuid::new_v4();
     let now = Utc::now();
-    let sealed = seal(keyring, id, new.credentials)?;
+    let sealed = seal(
+        keyring,
+        &Binding {
+            id,
+            workspace_id: new.workspace_id,
+            chatbot_id: new.chatbot_id,
+            phone_number: new.phone_number.as_str(),
+        },
+        new.credentials,
+    )?;
     let row = twilio_connection::ActiveModel {
         id: Set(id),
         workspace_id: Set(new.workspace_id),
@@ -226,7 +293,7 @@ pub async fn update(
         account_sid: connection.credentials.account_sid.clone(),
         auth_token: auth_token.clone(),
     };
-    let sealed = seal(keyring, connection.id, &credentials)?;
+    let sealed = seal(keyring, &connection.binding(), &credentials)?;
     twilio_connection::ActiveModel {
         id: Unchanged(connection.id),
         friendly_name: Set(friendly_name.as_deref().map(str::to_owned)),
@@ -257,16 +324,18 @@ pub async fn delete(
     Ok(result.rows_affected > 0)
 }
 
-/// Re-seals every connection not yet under the current key; returns how many rows changed.
+/// Re-seals every connection not yet under the current key or the full binding; returns how many
+/// rows changed.
 pub async fn reseal_all(db: &DatabaseConnection, keyring: &Keyring) -> Result<u64, SmsRepoError> {
-    let stale = twilio_connection::Entity::find()
-        .filter(twilio_connection::Column::KeyId.ne(keyring.current_key_id()))
-        .all(db)
-        .await?;
+    let rows = twilio_connection::Entity::find().all(db).await?;
     let mut changed = 0;
-    for row in stale {
-        let connection = open(keyring, row)?;
-        let sealed = seal(keyring, connection.id, &connection.credentials)?;
+    for row in rows {
+        let current_key = row.key_id == keyring.current_key_id();
+        let (connection, legacy) = open_sealed(keyring, row)?;
+        if current_key && !legacy {
+            continue;
+        }
+        let sealed = seal(keyring, &connection.binding(), &connection.credentials)?;
         twilio_connection::ActiveModel {
             id: Unchanged(connection.id),
             key_id: Set(sealed.key_id),
