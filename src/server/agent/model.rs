@@ -10,6 +10,8 @@ use url::Url;
 // Three tries must end within the reply job's 60-second lease.
 const TIMEOUT: Duration = Duration::from_secs(15);
 const TRIES: usize = 3;
+/// The most of a model answer we read: a reply is at most a few KiB of JSON.
+const ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// Why the model gave no answer, in words fit for the inbox thread (never the key or the address).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -119,13 +121,16 @@ impl Model<'_> {
         if !response.status().is_success() {
             return Err(ModelError::Refused(status));
         }
-        let body: ChatResponse = response.json().await.map_err(|error| {
-            if error.is_timeout() {
-                ModelError::Timeout
-            } else {
-                ModelError::Unreadable
-            }
-        })?;
+        let bytes = crate::server::http_limit::read_at_most(response, ANSWER_LIMIT)
+            .await
+            .map_err(|error| match error {
+                crate::server::http_limit::ReadError::Transport(error) if error.is_timeout() => {
+                    ModelError::Timeout
+                }
+                _ => ModelError::Unreadable,
+            })?;
+        let body: ChatResponse =
+            serde_json::from_slice(&bytes).map_err(|_| ModelError::Unreadable)?;
         body.choices
             .into_iter()
             .next()

@@ -13,6 +13,9 @@ pub struct Credentials {
     pub auth_token: AuthToken,
 }
 
+/// The most of a Twilio answer we read: a page of 50 messages is well under 1 MiB.
+const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TwilioError {
     /// Twilio answered with an error status; `code` is Twilio's own error code when it sent one.
@@ -231,10 +234,19 @@ impl TwilioClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(TwilioError::from_transport)?;
+        let bytes = match crate::server::http_limit::read_at_most(response, ANSWER_LIMIT).await {
+            Ok(bytes) => bytes,
+            Err(crate::server::http_limit::ReadError::Transport(error)) => {
+                return Err(TwilioError::from_transport(error));
+            }
+            Err(too_large @ crate::server::http_limit::ReadError::TooLarge(_)) => {
+                // Twilio acted on the request (or refused it); what it said is too much to read.
+                return Err(TwilioError::Lost(format!(
+                    "HTTP {}: {too_large}",
+                    status.as_u16()
+                )));
+            }
+        };
         if status.is_success() {
             // Twilio acted on the request; only its answer is missing.
             return serde_json::from_slice(&bytes).map_err(|e| {
