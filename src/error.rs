@@ -29,6 +29,9 @@ pub enum AppError {
     Invite(crate::domain::InviteProblem),
     #[error("Too many attempts. Please wait a minute and try again.")]
     RateLimited,
+    /// The server has no room for this now (every password-hashing slot taken, say).
+    #[error("We're busy right now. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// Transport and encoding failures raised by the server-function machinery itself.
@@ -143,6 +146,7 @@ impl AppError {
             Self::Invite(crate::domain::InviteProblem::Unknown) => StatusCode::NOT_FOUND,
             Self::Invite(_) => StatusCode::GONE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Request(_) => StatusCode::BAD_REQUEST,
         }

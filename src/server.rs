@@ -1,11 +1,15 @@
 //! Everything that only runs on the server: configuration, database, sessions, HTTP plumbing.
 pub mod agent;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod crypto;
 pub mod csrf;
+pub mod devices;
 pub mod emulator;
 pub mod entities;
+pub mod headers;
+pub mod http_limit;
 pub mod inbox;
 pub mod inbox_stream;
 pub mod knowledge;
@@ -14,6 +18,7 @@ pub mod live;
 pub mod metrics;
 pub mod operator;
 pub mod repo;
+pub mod serve;
 pub mod sessions;
 pub mod sms;
 pub mod startup;

@@ -1,13 +1,13 @@
 //! Password hashing, who is calling a server function, and the limits on guessing passwords.
 use crate::domain::NewPassword;
 use crate::error::AppError;
+use crate::server::client_addr::{ClientIp, ClientKey};
 use crate::server::repo::accounts::{self, Member};
 use crate::server::state::AppState;
 use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
-use std::net::IpAddr;
 use std::sync::LazyLock;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -15,9 +15,34 @@ use uuid::Uuid;
 /// The session key that holds the signed-in user's id.
 const USER_ID_KEY: &str = "user_id";
 
+/// How many argon2 hashes may run at once: one per core. Each takes tens of milliseconds of CPU
+/// and 19 MiB of memory, so a flood of sign-ins must queue for a slot rather than take the machine.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+});
+
+/// How long a request waits for a hashing slot before it is told to come back.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A slot to hash in; `Busy` when none came free in time.
+async fn hashing_slot(
+    slots: &'static tokio::sync::Semaphore,
+    wait: std::time::Duration,
+) -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    match tokio::time::timeout(wait, slots.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_closed)) => Err(AppError::Internal),
+        Err(_elapsed) => {
+            tracing::warn!("every password-hashing slot stayed busy: a sign-in was turned away");
+            Err(AppError::Busy)
+        }
+    }
+}
+
 /// Hashes a new password with argon2id (OWASP's recommended parameters are the crate defaults) off the
 /// async runtime, since a hash takes tens of milliseconds of CPU.
 pub async fn hash_password(password: NewPassword) -> Result<String, AppError> {
+    let _slot = hashing_slot(&HASHING, HASHING_WAIT).await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -45,10 +70,12 @@ static DECOY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
         .ok()
 });
 
-/// Checks a sign-in attempt; `stored` is `None` when no user has that email.
-pub async fn verify_password(candidate: String, stored: Option<String>) -> bool {
+/// Checks a sign-in attempt; `stored` is `None` when no user has that email. `Busy` when no
+/// hashing slot came free in time.
+pub async fn verify_password(candidate: String, stored: Option<String>) -> Result<bool, AppError> {
     let known = stored.is_some();
-    tokio::task::spawn_blocking(move || {
+    let _slot = hashing_slot(&HASHING, HASHING_WAIT).await?;
+    Ok(tokio::task::spawn_blocking(move || {
         let Some(hash) = stored.or_else(|| DECOY_HASH.clone()) else {
             return false;
         };
@@ -62,7 +89,7 @@ pub async fn verify_password(candidate: String, stored: Option<String>) -> bool 
             && known
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 /// The session of the request being served.
@@ -145,15 +172,14 @@ pub async fn require_owner(state: &AppState) -> Result<Member, AppError> {
     }
 }
 
-/// The peer address of the request being served, for rate limiting.
-pub async fn client_ip() -> Result<IpAddr, AppError> {
-    use axum::extract::ConnectInfo;
-    use std::net::SocketAddr;
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+/// The client of the request being served (behind a trusted proxy, the address it forwarded), as
+/// rate limits key it.
+pub async fn client() -> Result<ClientKey, AppError> {
+    leptos_axum::extract::<axum::Extension<ClientIp>>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip())
+        .map(|axum::Extension(client)| client.key())
         .map_err(|error| {
-            tracing::error!(%error, "connect info missing");
+            tracing::error!(%error, "client address missing (the find_client layer)");
             AppError::Internal
         })
 }
@@ -169,18 +195,53 @@ mod tests {
             .expect("hash");
         assert!(hash.starts_with("$argon2id$"));
         assert!(!hash.contains("correct horse"));
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await);
-        assert!(!verify_password("correct horse batterY".into(), Some(hash)).await);
+        assert_eq!(
+            verify_password("correct horse battery".into(), Some(hash.clone())).await,
+            Ok(true)
+        );
+        assert_eq!(
+            verify_password("correct horse batterY".into(), Some(hash)).await,
+            Ok(false)
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies_even_with_the_decoy_password() {
-        assert!(!verify_password(String::new(), None).await);
-        assert!(!verify_password("anything at all".into(), None).await);
+        assert_eq!(verify_password(String::new(), None).await, Ok(false));
+        assert_eq!(
+            verify_password("anything at all".into(), None).await,
+            Ok(false)
+        );
     }
 
     #[tokio::test]
     async fn a_malformed_stored_hash_fails_closed() {
-        assert!(!verify_password("x".into(), Some("not a phc string".into())).await);
+        assert_eq!(
+            verify_password("x".into(), Some("not a phc string".into())).await,
+            Ok(false)
+        );
+    }
+
+    #[tokio::test]
+    async fn hashing_waits_for_a_free_slot_and_gives_up_busy() {
+        use std::time::Duration;
+        static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        let held = hashing_slot(&SLOTS, Duration::from_secs(5))
+            .await
+            .expect("the one slot");
+        let waiting = tokio::spawn(hashing_slot(&SLOTS, Duration::from_secs(5)));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
+        assert!(
+            waiting.await.expect("joined").is_ok(),
+            "a slot freed in time is taken"
+        );
+        let _held = hashing_slot(&SLOTS, Duration::from_secs(5))
+            .await
+            .expect("free again");
+        assert_eq!(
+            hashing_slot(&SLOTS, Duration::from_millis(50)).await.err(),
+            Some(AppError::Busy)
+        );
     }
 }

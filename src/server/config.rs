@@ -3,6 +3,7 @@
 //! A missing or malformed value stops start-up with one line naming the variable; values themselves
 //! are never echoed, since several of them are secrets.
 use crate::domain::Plan;
+use crate::server::client_addr::TrustedProxies;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use std::fmt;
@@ -53,6 +54,18 @@ pub struct Config {
     pub sentry_dsn: Option<SecretString>,
     /// `DEFAULT_PLAN`: the plan new workspaces start on.
     pub default_plan: Plan,
+    /// `VIESTI_TRUSTED_PROXIES`: the proxies (addresses or CIDRs, comma-separated) whose
+    /// `X-Forwarded-For` names the client; none by default, when the socket peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `VIESTI_METRICS_TOKEN`: the bearer token `/metrics` asks for; unset, `/metrics` is off (404).
+    pub metrics_token: Option<SecretString>,
+    /// `VIESTI_MAX_CONNECTIONS`: connections served at once, default 1024.
+    pub max_connections: usize,
+    /// `VIESTI_HEADER_TIMEOUT_MS`: how long a client may take to send a request's headers, default 10000.
+    pub header_timeout: std::time::Duration,
+    /// `VIESTI_REQUEST_TIMEOUT_MS`: how long a request (its body included) may take before it is
+    /// answered 408, default 30000; also the grace a graceful stop gives open connections.
+    pub request_timeout: std::time::Duration,
 }
 
 /// A configuration value that stops start-up; its `Display` is the one line the operator sees.
@@ -142,10 +155,24 @@ impl Config {
             "PUBLIC_BASE_URL",
             &get("PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".to_owned()),
         )?;
+        let allow_http = match get("VIESTI_ALLOW_HTTP").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(_) => {
+                return Err(config_error("VIESTI_ALLOW_HTTP", "must be true or false"));
+            }
+        };
+        if public_base_url.scheme() != "https" && !is_loopback(&public_base_url) && !allow_http {
+            return Err(config_error(
+                "PUBLIC_BASE_URL",
+                "must be https:// unless it names this computer (127.0.0.1, localhost): sign-in cookies and Twilio's signed requests would cross the network in the clear. Put Viesti behind a TLS proxy (see docs/deploy.md), or set VIESTI_ALLOW_HTTP=true to accept the risk",
+            ));
+        }
         let twilio_api_base = parse_base_url(
             "TWILIO_API_BASE",
             &get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".to_owned()),
         )?;
+        require_https_off_loopback("TWILIO_API_BASE", &twilio_api_base)?;
 
         let twilio_emulator = match get("VIESTI_TWILIO_EMULATOR") {
             Some(addr) => {
@@ -165,6 +192,12 @@ impl Config {
                     return Err(config_error(
                         "VIESTI_TWILIO_EMULATOR",
                         "must be a loopback address: the emulator is for local use only",
+                    ));
+                }
+                if !is_loopback(&public_base_url) {
+                    return Err(config_error(
+                        "VIESTI_TWILIO_EMULATOR",
+                        "is for local use only, and PUBLIC_BASE_URL names another computer: unset VIESTI_TWILIO_EMULATOR on a public server",
                     ));
                 }
                 Some(addr)
@@ -195,6 +228,9 @@ impl Config {
         let model_api_base = get("MODEL_API_BASE")
             .map(|v| parse_base_url("MODEL_API_BASE", &v))
             .transpose()?;
+        if let Some(base) = &model_api_base {
+            require_https_off_loopback("MODEL_API_BASE", base)?;
+        }
         let model_api_key = get("MODEL_API_KEY").map(SecretString::from);
         let model_name = get("MODEL_NAME").unwrap_or_else(|| "gpt-4o-mini".to_owned());
         let workers = match get("VIESTI_WORKERS") {
@@ -237,6 +273,37 @@ impl Config {
                     })
             };
         let twilio_timeout = milliseconds("VIESTI_TWILIO_TIMEOUT_MS", 100..=60_000, 10_000)?;
+        let header_timeout = milliseconds("VIESTI_HEADER_TIMEOUT_MS", 100..=600_000, 10_000)?;
+        let request_timeout = milliseconds("VIESTI_REQUEST_TIMEOUT_MS", 100..=600_000, 30_000)?;
+        let max_connections = match get("VIESTI_MAX_CONNECTIONS") {
+            Some(n) => n
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    config_error(
+                        "VIESTI_MAX_CONNECTIONS",
+                        "must be a number from 1 to 1000000",
+                    )
+                })?,
+            None => 1_024,
+        };
+        let trusted_proxies = get("VIESTI_TRUSTED_PROXIES")
+            .map(|list| {
+                TrustedProxies::parse(&list)
+                    .map_err(|problem| config_error("VIESTI_TRUSTED_PROXIES", problem))
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let metrics_token = match get("VIESTI_METRICS_TOKEN") {
+            Some(token) if token.len() < 16 => {
+                return Err(config_error(
+                    "VIESTI_METRICS_TOKEN",
+                    "must be at least 16 characters (for example: openssl rand -hex 24)",
+                ));
+            }
+            token => token.map(SecretString::from),
+        };
         let retry_base = milliseconds("VIESTI_RETRY_BASE_MS", 1..=600_000, 2_000)?;
         let worker_poll = milliseconds("VIESTI_WORKER_POLL_MS", 10..=600_000, 500)?;
 
@@ -266,6 +333,11 @@ impl Config {
             reply_budget,
             sentry_dsn,
             default_plan,
+            trusted_proxies,
+            metrics_token,
+            max_connections,
+            header_timeout,
+            request_timeout,
         })
     }
 
@@ -284,6 +356,32 @@ impl Config {
     /// Cookies get `Secure` when the public address is https.
     pub fn cookies_secure(&self) -> bool {
         self.public_base_url.scheme() == "https"
+    }
+}
+
+/// Whether a URL names this computer: a loopback address or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+/// An API we send secrets to (Twilio's Auth Token, the model key) is reached over https, unless it
+/// runs on this computer (a test double, a local model server).
+fn require_https_off_loopback(variable: &'static str, url: &Url) -> Result<(), ConfigError> {
+    if url.scheme() == "https" || is_loopback(url) {
+        Ok(())
+    } else {
+        Err(config_error(
+            variable,
+            "must be https:// unless it names this computer (127.0.0.1, localhost): credentials are sent to it",
+        ))
     }
 }
 
@@ -409,6 +507,16 @@ mod tests {
             ("VIESTI_RETRY_BASE_MS", "soon"),
             ("VIESTI_TWILIO_TIMEOUT_MS", "5"),
             ("VIESTI_WORKER_POLL_MS", "0"),
+            ("PUBLIC_BASE_URL", "http://sms.example.com"),
+            ("PUBLIC_BASE_URL", "http://192.168.1.20:3000"),
+            ("TWILIO_API_BASE", "http://api.twilio.example.com"),
+            ("MODEL_API_BASE", "http://10.0.0.8:8080/v1"),
+            ("VIESTI_ALLOW_HTTP", "maybe"),
+            ("VIESTI_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+            ("VIESTI_METRICS_TOKEN", "short"),
+            ("VIESTI_MAX_CONNECTIONS", "0"),
+            ("VIESTI_HEADER_TIMEOUT_MS", "10"),
+            ("VIESTI_REQUEST_TIMEOUT_MS", "forever"),
         ];
         for (variable, value) in cases {
             let error =
@@ -433,6 +541,73 @@ mod tests {
         assert_eq!(config.public_url("/api/x"), "https://sms.example.com/api/x");
         assert_eq!(config.default_plan, Plan::Pro);
         assert!(config.sentry_dsn.is_some());
+    }
+
+    #[test]
+    fn plain_http_is_for_this_computer_unless_the_operator_accepts_it() {
+        for base in [
+            "http://127.0.0.1:3000",
+            "http://localhost:3000",
+            "http://[::1]:3000",
+        ] {
+            assert!(
+                config(&[("VIESTI_ENCRYPTION_KEY", KEY), ("PUBLIC_BASE_URL", base)]).is_ok(),
+                "{base}"
+            );
+        }
+        let lan = [
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("PUBLIC_BASE_URL", "http://192.168.1.20:3000"),
+        ];
+        let error = config(&lan).expect_err("plain http on a network");
+        assert!(error.problem.contains("VIESTI_ALLOW_HTTP"), "{error}");
+        let mut allowed = lan.to_vec();
+        allowed.push(("VIESTI_ALLOW_HTTP", "true"));
+        assert!(config(&allowed).is_ok());
+        // The APIs that receive credentials: https, or on this computer.
+        assert!(
+            config(&[
+                ("VIESTI_ENCRYPTION_KEY", KEY),
+                ("TWILIO_API_BASE", "http://127.0.0.1:4010"),
+                ("MODEL_API_BASE", "http://localhost:11434/v1"),
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_emulator_refuses_a_public_base_url() {
+        let error = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_TWILIO_EMULATOR", "127.0.0.1:3010"),
+            ("PUBLIC_BASE_URL", "https://sms.example.com"),
+        ])
+        .expect_err("public");
+        assert_eq!(error.variable, "VIESTI_TWILIO_EMULATOR");
+    }
+
+    #[test]
+    fn server_limits_have_defaults_and_take_values() {
+        let defaults = config(&[("VIESTI_ENCRYPTION_KEY", KEY)]).expect("valid");
+        assert_eq!(defaults.max_connections, 1_024);
+        assert_eq!(defaults.header_timeout, std::time::Duration::from_secs(10));
+        assert_eq!(defaults.request_timeout, std::time::Duration::from_secs(30));
+        assert!(defaults.trusted_proxies.is_empty());
+        assert!(defaults.metrics_token.is_none());
+        let set = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("VIESTI_MAX_CONNECTIONS", "8"),
+            ("VIESTI_HEADER_TIMEOUT_MS", "500"),
+            ("VIESTI_REQUEST_TIMEOUT_MS", "700"),
+            ("VIESTI_TRUSTED_PROXIES", "127.0.0.1"),
+            ("VIESTI_METRICS_TOKEN", "0123456789abcdef0123"),
+        ])
+        .expect("valid");
+        assert_eq!(set.max_connections, 8);
+        assert_eq!(set.header_timeout, std::time::Duration::from_millis(500));
+        assert_eq!(set.request_timeout, std::time::Duration::from_millis(700));
+        assert!(!set.trusted_proxies.is_empty());
+        assert!(!format!("{set:?}").contains("0123456789abcdef0123"));
     }
 
     #[test]

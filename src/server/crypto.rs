@@ -60,14 +60,54 @@ fn key_id(key: &EncryptionKey) -> String {
 pub struct Keyring {
     current: Key,
     old: Vec<Key>,
+    /// A MAC key derived from the current key, for values we hand out and later take back (device
+    /// cookies): never the encryption key itself.
+    signing: HmacSha256,
 }
+
+type HmacSha256 = hmac::Hmac<Sha256>;
 
 impl Keyring {
     pub fn new(current: &EncryptionKey, old: &[EncryptionKey]) -> Self {
+        use hmac::Mac;
+        let derived = <HmacSha256 as Mac>::new_from_slice(current.expose())
+            .map(|mac| {
+                mac.chain_update(b"viesti signing key v1")
+                    .finalize()
+                    .into_bytes()
+            })
+            .expect("HMAC takes a key of any length");
         Self {
             current: Key::new(current),
             old: old.iter().map(Key::new).collect(),
+            signing: <HmacSha256 as Mac>::new_from_slice(&derived)
+                .expect("HMAC takes a key of any length"),
         }
+    }
+
+    /// A MAC over `message` under `purpose`, with the signing key.
+    pub fn sign(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        use hmac::Mac;
+        self.signing
+            .clone()
+            .chain_update(purpose.as_bytes())
+            .chain_update([0])
+            .chain_update(message)
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
+    /// Whether `tag` is [`Keyring::sign`]'s MAC of `message` under `purpose` (in constant time).
+    pub fn verify(&self, purpose: &str, message: &[u8], tag: &[u8]) -> bool {
+        use hmac::Mac;
+        self.signing
+            .clone()
+            .chain_update(purpose.as_bytes())
+            .chain_update([0])
+            .chain_update(message)
+            .verify_slice(tag)
+            .is_ok()
     }
 
     pub fn current_key_id(&self) -> &str {

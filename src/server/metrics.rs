@@ -2,10 +2,11 @@
 //! the reply queue's depth (read from the database when scraped, so every instance reports the same).
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::{ConnectionTrait, Statement};
+use secrecy::ExposeSecret;
 use std::sync::OnceLock;
 
 pub const WEBHOOKS: &str = "viesti_webhooks_total";
@@ -45,8 +46,34 @@ pub fn send_latency(seconds: f64) {
     metrics::histogram!(SEND_SECONDS).record(seconds);
 }
 
-/// `GET /metrics`.
-pub async fn render(State(state): State<AppState>) -> Response {
+/// Whether `headers` carry `Authorization: Bearer <token>`. Compared as SHA-256 digests, so the
+/// time taken says nothing about how much of a guess was right.
+fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    Sha256::digest(given.trim().as_bytes()) == Sha256::digest(token.as_bytes())
+}
+
+/// `GET /metrics`: for a scraper holding `VIESTI_METRICS_TOKEN`; without the token configured it
+/// does not exist (404), and a wrong or missing token gets 401 before any query runs.
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = &state.config.metrics_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !bearer_matches(&headers, token.expose_secret()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need Authorization: Bearer <VIESTI_METRICS_TOKEN>",
+        )
+            .into_response();
+    }
     let statement = Statement::from_string(
         state.db.get_database_backend(),
         "SELECT state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') GROUP BY state"

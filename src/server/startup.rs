@@ -31,6 +31,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -38,6 +39,13 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// The name of the session cookie; it holds only a random id.
 pub const SESSION_COOKIE: &str = "viesti_session";
+/// Its name when the public address is https: `__Host-` binds it to this host, `Secure` and path
+/// `/`, so neither a subdomain nor a plain-http page can set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-viesti_session";
+
+/// The largest webhook body we read: Twilio's forms are a few KiB (a 1,600-character text with
+/// every parameter is under 8 KiB).
+pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 
 /// Connects to the configured database and applies pending migrations.
 pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -56,10 +64,45 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<DatabaseConnect
 pub async fn connect_url(url: &str) -> anyhow::Result<DatabaseConnection> {
     let sqlite = url.starts_with("sqlite:");
     let db = open(url, if sqlite { 8 } else { 16 }).await?;
-    Migrator::up(&db, None)
-        .await
-        .context("could not apply database migrations")?;
+    if sqlite {
+        // SQLite serialises the migrations' writes itself.
+        Migrator::up(&db, None)
+            .await
+            .context("could not apply database migrations")?;
+    } else {
+        migrate_under_lock(url, &db).await?;
+    }
     Ok(db)
+}
+
+/// The advisory lock instances hold while they migrate (any constant; "viesti" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7669_6573_7469;
+
+/// On PostgreSQL, instances started together take turns: each migrates while it holds a
+/// session-level advisory lock on a connection of its own, so the second finds the work done
+/// instead of racing the first to create the same tables.
+async fn migrate_under_lock(url: &str, db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let lock = open(url, 1).await?;
+    let statement = |sql: &str| {
+        Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+            [MIGRATION_LOCK.into()],
+        )
+    };
+    lock.execute_raw(statement("SELECT pg_advisory_lock($1)"))
+        .await
+        .context("could not take the migration lock")?;
+    let migrated = Migrator::up(db, None)
+        .await
+        .context("could not apply database migrations");
+    // Closing the connection would release the lock too; unlocking says so at once.
+    let _ = lock
+        .execute_raw(statement("SELECT pg_advisory_unlock($1)"))
+        .await;
+    let _ = lock.close().await;
+    migrated
 }
 
 /// The file of an SQLite database (`None` for PostgreSQL and an in-memory database).
@@ -272,12 +315,12 @@ impl Application {
             ));
         }
         let live = self.state.live.clone();
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let limits = crate::server::serve::Limits {
+            max_connections: self.state.config.max_connections,
+            header_timeout: self.state.config.header_timeout,
+            shutdown_grace: self.state.config.request_timeout,
+        };
+        let served = crate::server::serve::serve(self.listener, self.router, limits, async move {
             shutdown.await;
             let _ = stop_workers.send(true);
             // Open live streams never end by themselves; end them so the server can stop.
@@ -318,7 +361,11 @@ fn spawn_housekeeping(state: &AppState) {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(if state.config.cookies_secure() {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.cookies_secure())
@@ -327,6 +374,10 @@ pub fn router(state: AppState) -> Router {
         TrustedOrigins::new([state.config.public_base_url.origin().ascii_serialization()]);
     let request_id = HeaderName::from_static("x-request-id");
 
+    let request_timeout = state.config.request_timeout;
+    let proxies = Arc::new(state.config.trusted_proxies.clone());
+    let hsts = state.config.cookies_secure();
+    let webhook_body = || axum::extract::DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT);
     let leptos_options = state.leptos_options.clone();
     let context = {
         let state = state.clone();
@@ -335,13 +386,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::server::metrics::render))
-        .route(webhooks::SMS_PATH, post(webhooks::twilio_sms))
-        .route(webhooks::STATUS_PATH, post(webhooks::twilio_status))
-        .route(inbox_stream::PATH, get(inbox_stream::events))
         .route(
-            crate::server::uploads::PATH,
-            post(crate::server::uploads::upload).layer(crate::server::uploads::body_limit()),
+            webhooks::SMS_PATH,
+            post(webhooks::twilio_sms).layer(webhook_body()),
         )
+        .route(
+            webhooks::STATUS_PATH,
+            post(webhooks::twilio_status).layer(webhook_body()),
+        )
+        .route(inbox_stream::PATH, get(inbox_stream::events))
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
@@ -354,19 +407,47 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
+        // A request (its body included) that takes longer is answered 408; a slow client cannot
+        // hold a handler. Live streams answer at once and stream after, so this does not cut them.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        // Uploads (up to 25 MB) get ten times as long: a document over a slow line.
+        .route(
+            crate::server::uploads::PATH,
+            post(crate::server::uploads::upload).layer((
+                crate::server::uploads::body_limit(),
+                TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout * 10),
+            )),
+        )
         .layer(axum::middleware::from_fn_with_state(
             trusted,
             csrf::reject_cross_origin,
         ))
         .layer(sessions)
         // The widget's public API: no cookies, so neither sessions nor the CSRF check; each
-        // request is checked against the chatbot's allowed origins instead.
-        .merge(crate::server::widget::router())
+        // request is checked against the chatbot's allowed origins instead. Its polls wait up to
+        // `MAX_WAIT` for news, so their deadline is that much longer.
+        .merge(
+            crate::server::widget::router().layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                request_timeout + crate::server::widget::MAX_WAIT,
+            )),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
-                .layer(PropagateRequestIdLayer::new(request_id)),
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(axum::middleware::from_fn_with_state(
+                    hsts,
+                    crate::server::headers::secure_headers,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    proxies,
+                    crate::server::client_addr::find_client,
+                )),
         )
         .with_state(state)
 }

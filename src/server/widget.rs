@@ -7,13 +7,14 @@
 //! durable reply jobs and agent as SMS, so the inbox shows them with a **Web** badge.
 use crate::domain::inbox::ConversationStatus;
 use crate::domain::widget::{AllowedOrigins, VisitorText, VisitorToken};
+use crate::server::client_addr::ClientIp;
 use crate::server::entities::{chatbot, conversation, message};
 use crate::server::live::LiveEvent;
 use crate::server::repo::conversations::{self, InboundOutcome};
 use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +22,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{DbErr, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
@@ -245,7 +245,7 @@ impl From<&message::Model> for VisitorMessage {
 async fn send(
     State(state): State<AppState>,
     Path(chatbot): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(client): axum::Extension<ClientIp>,
     headers: HeaderMap,
     body: Result<axum::Json<SendBody>, JsonRejection>,
 ) -> Response {
@@ -276,7 +276,7 @@ async fn send(
     let first = known.is_none();
     let visitor = known.unwrap_or_else(VisitorToken::generate);
     let address = visitor.address();
-    if !state.widget_limits.check(peer.ip(), &address, first) {
+    if !state.widget_limits.check(client.key(), &address, first) {
         let mut response = refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "That's a lot of messages at once. Please wait a minute and try again.",

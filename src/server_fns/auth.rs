@@ -45,7 +45,7 @@ pub async fn sign_up(
             .map_err(|e| AppError::invalid("workspace_name", e.0))?;
         let email = Email::parse(&email).map_err(|e| AppError::invalid("email", e.0))?;
         let password = NewPassword::parse(&password).map_err(|e| AppError::invalid("password", e.0))?;
-        state.rate_limits.check_sign_up(auth::client_ip().await?)?;
+        state.rate_limits.check_sign_up(auth::client().await?)?;
         let hash = auth::hash_password(password).await?;
         let member = match accounts::create_workspace_with_owner(
             &state.db,
@@ -77,7 +77,7 @@ pub async fn sign_up(
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::Email;
     use crate::server::repo::accounts;
-    use crate::server::{auth, state};
+    use crate::server::{auth, devices, state};
     state::respond(
         async {
             let state = state::app_state()?;
@@ -93,15 +93,20 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                     "Enter the email address you signed up with.",
                 ));
             };
+            let secure = state.config.cookies_secure();
+            let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+                .await
+                .unwrap_or_default();
+            let device = devices::recognise(&state.keyring, &headers, secure, &email);
             state
                 .rate_limits
-                .check_sign_in(auth::client_ip().await?, &email)?;
+                .check_sign_in(auth::client().await?, &email, device)?;
             let found = accounts::find_credentials(&state.db, &email).await?;
             let (user_id, hash) = match found {
                 Some((id, hash)) => (Some(id), Some(hash)),
                 None => (None, None),
             };
-            if !auth::verify_password(password, hash).await {
+            if !auth::verify_password(password, hash).await? {
                 tracing::info!("sign-in refused");
                 return Err(wrong());
             }
@@ -110,6 +115,17 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 .await?
                 .ok_or_else(wrong)?;
             auth::sign_in_session(&auth::session().await?, user_id).await?;
+            // This browser is now known to the account: guesses from elsewhere cannot lock it out.
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                && let Ok(cookie) = axum::http::HeaderValue::from_str(&devices::issue(
+                    &state.keyring,
+                    secure,
+                    &email,
+                    device,
+                ))
+            {
+                response.append_header(axum::http::header::SET_COOKIE, cookie);
+            }
             tracing::info!(%user_id, "signed in");
             leptos_axum::redirect(member.role.home());
             Ok(())

@@ -270,7 +270,7 @@ pub async fn accept_invite(token: String, email: String, password: String) -> Re
             let email = Email::parse(&email).map_err(|e| AppError::invalid("email", e.0))?;
             let password =
                 NewPassword::parse(&password).map_err(|e| AppError::invalid("password", e.0))?;
-            state.rate_limits.check_sign_up(auth::client_ip().await?)?;
+            state.rate_limits.check_sign_up(auth::client().await?)?;
             // A cheap look first, so a dead link does not cost a password hash; the transaction
             // below checks again, atomically.
             team::find_invite(&state.db, &token)

@@ -141,10 +141,22 @@ async fn the_session_cookie_is_httponly_lax_and_holds_only_a_server_side_id(back
         .split(';')
         .next()
         .expect("value");
+    // Stored under a hash of the id: neither the key nor the data of any row holds the id itself.
+    use sha2::Digest;
+    let hashed = hex::encode(sha2::Sha256::digest(id.as_bytes()));
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'"))
-            .await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE id = '{hashed}'"
+        ))
+        .await,
         1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE id LIKE '%{id}%' OR data LIKE '%{id}%'"
+        ))
+        .await,
+        0
     );
 }
 
@@ -241,6 +253,140 @@ async fn sign_ups_from_one_address_are_rate_limited(backend: Backend) {
     let limited = app.sign_up_as(&browser(), &unique_email()).await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// A sign-in attempt from `client` on behalf of the address `forwarded_for` (as a proxy would
+/// report it).
+async fn sign_in_via(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+    forwarded_for: &str,
+    email: &str,
+    password: &str,
+) -> StatusCode {
+    client
+        .post(app.url("/api/sign_in"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(backend: Backend) {
+    let app = spawn_app_with(backend, &[("VIESTI_TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let email = unique_email();
+    app.sign_up_as(&browser(), &email).await;
+    let wrong = "wrong password";
+    // A client behind the proxy wrote its own X-Forwarded-For entry first; the proxy appended the
+    // real address, and only that one counts.
+    for attempt in 0..5 {
+        let status = sign_in_via(
+            &app,
+            &browser(),
+            &format!("198.51.100.{attempt}, 203.0.113.1"),
+            &email,
+            wrong,
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(
+        sign_in_via(
+            &app,
+            &browser(),
+            "198.51.100.99, 203.0.113.1",
+            &email,
+            wrong
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the sixth attempt from 203.0.113.1, whatever it wrote before"
+    );
+    assert_eq!(
+        sign_in_via(&app, &browser(), "203.0.113.2", &email, PASSWORD).await,
+        StatusCode::OK,
+        "another client behind the same proxy is not held"
+    );
+}
+
+async fn without_trusted_proxies_x_forwarded_for_is_ignored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email();
+    app.sign_up_as(&browser(), &email).await;
+    for attempt in 0..5 {
+        let status = sign_in_via(
+            &app,
+            &browser(),
+            &format!("203.0.113.{attempt}"),
+            &email,
+            "wrong password",
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(
+        sign_in_via(&app, &browser(), "203.0.113.200", &email, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up address does not buy a fresh bucket"
+    );
+}
+
+async fn guessing_from_many_addresses_cannot_lock_out_a_browser_that_signed_in_before(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, &[("VIESTI_TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+    let email = unique_email();
+    app.sign_up_as(&browser(), &email).await;
+    // The owner signs in once from their browser, which keeps a device cookie.
+    let owner = browser();
+    assert_eq!(
+        sign_in_via(&app, &owner, "192.0.2.10", &email, PASSWORD).await,
+        StatusCode::OK
+    );
+    // Guesses at the account from nine addresses drain its shared bucket of ten (the owner's
+    // first sign-in, from a browser not yet known, was one of them).
+    for attempt in 0..9 {
+        let status = sign_in_via(
+            &app,
+            &browser(),
+            &format!("203.0.113.{attempt}"),
+            &email,
+            "guess",
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "guess {attempt}");
+    }
+    assert_eq!(
+        sign_in_via(&app, &browser(), "203.0.113.77", &email, "guess").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an eleventh address is held"
+    );
+    assert_eq!(
+        sign_in_via(&app, &browser(), "192.0.2.10", &email, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "so is the right password from a browser the account does not know"
+    );
+    assert_eq!(
+        sign_in_via(&app, &owner, "192.0.2.10", &email, PASSWORD).await,
+        StatusCode::OK,
+        "the owner's browser gets in"
+    );
+}
+
+on_both_databases!(
+    behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket,
+    without_trusted_proxies_x_forwarded_for_is_ignored,
+    guessing_from_many_addresses_cannot_lock_out_a_browser_that_signed_in_before,
+);
 
 on_both_databases!(
     sign_up_creates_an_owner_on_the_default_plan_and_signs_in,

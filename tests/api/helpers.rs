@@ -119,10 +119,22 @@ pub async fn spawn_stoppable_app(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
+    spawn_stoppable_app_with(backend, &[]).await
+}
+
+/// Like [`spawn_stoppable_app`], with extra environment values.
+pub async fn spawn_stoppable_app_with(
+    backend: Backend,
+    extra: &[(&str, &str)],
+) -> (
+    TestApp,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, data_dir.path()).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (app, address) = build(&database_url, data_dir.path(), &[]).await;
+    let (app, address) = build(&database_url, data_dir.path(), extra).await;
     let db = app.state().db.clone();
     let running = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;

@@ -1,5 +1,5 @@
 //! What operators see: Prometheus metrics and Sentry events from the SMS path.
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 use axum::body::Bytes;
 use reqwest::StatusCode;
@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use viesti::server::emulator::DeliveryOutcome;
 
+const METRICS_TOKEN: &str = "scrape-0123456789abcdef";
+
 async fn metrics_count_webhooks_by_outcome_and_report_the_queue(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, &[("VIESTI_METRICS_TOKEN", METRICS_TOKEN)]).await;
     // An unsigned webhook for a number nobody connected: counted as unknown_number.
     let response = reqwest::Client::new()
         .post(app.url("/api/webhooks/twilio/sms"))
@@ -23,6 +25,7 @@ async fn metrics_count_webhooks_by_outcome_and_report_the_queue(backend: Backend
     let metrics = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("request");
@@ -41,6 +44,31 @@ async fn metrics_count_webhooks_by_outcome_and_report_the_queue(backend: Backend
 }
 
 on_both_databases!(metrics_count_webhooks_by_outcome_and_report_the_queue);
+
+async fn metrics_need_the_token_and_do_not_exist_without_one(backend: Backend) {
+    let app = spawn_app_with(backend, &[("VIESTI_METRICS_TOKEN", METRICS_TOKEN)]).await;
+    for token in [None, Some("scrape-0123456789abcdeX"), Some("")] {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{token:?}");
+        let body = response.text().await.expect("text");
+        assert!(!body.contains("viesti_"), "{body}");
+    }
+    let off = spawn_app(backend).await;
+    let response = off
+        .client
+        .get(off.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+on_both_databases!(metrics_need_the_token_and_do_not_exist_without_one);
 
 /// A loopback Sentry: keeps the bodies of the envelopes posted to it.
 async fn sentry_double() -> (String, Arc<Mutex<Vec<String>>>) {
