@@ -22,6 +22,9 @@ pub struct AuthRateLimits {
     sign_in_by_client_and_email: DefaultKeyedRateLimiter<(ClientKey, Email)>,
     sign_in_by_email: DefaultKeyedRateLimiter<Email>,
     sign_in_by_device: DefaultKeyedRateLimiter<DeviceId>,
+    /// Twilio credential checks (connecting SMS, a new Auth Token) per workspace: a workspace
+    /// must not be a free oracle for stolen Twilio credentials.
+    probes_by_workspace: DefaultKeyedRateLimiter<uuid::Uuid>,
 }
 
 const fn per_minute(n: u32) -> Quota {
@@ -40,6 +43,12 @@ impl Default for AuthRateLimits {
                     .allow_burst(NonZeroU32::MIN.saturating_add(9)),
             ),
             sign_in_by_device: RateLimiter::keyed(per_minute(5)),
+            // Ten, then one every three minutes.
+            probes_by_workspace: RateLimiter::keyed(
+                Quota::with_period(Duration::from_secs(180))
+                    .unwrap_or_else(|| per_minute(1))
+                    .allow_burst(NonZeroU32::MIN.saturating_add(9)),
+            ),
         }
     }
 }
@@ -72,8 +81,16 @@ impl AuthRateLimits {
         }
     }
 
+    /// Counts a check of Twilio credentials for `workspace`.
+    pub fn check_probe(&self, workspace: uuid::Uuid) -> Result<(), AppError> {
+        self.probes_by_workspace
+            .check_key(&workspace)
+            .map_err(|_| AppError::RateLimited)
+    }
+
     /// Forgets keys whose buckets are full again, so memory stays bounded.
     pub fn forget_idle(&self) {
+        self.probes_by_workspace.retain_recent();
         self.sign_up_by_client.retain_recent();
         self.sign_in_by_client.retain_recent();
         self.sign_in_by_client_and_email.retain_recent();

@@ -421,6 +421,7 @@ pub fn router(state: AppState) -> Router {
                 TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout * 10),
             )),
         )
+        .layer(axum::middleware::map_response(client_errors_are_400))
         .layer(axum::middleware::from_fn_with_state(
             trusted,
             csrf::reject_cross_origin,
@@ -458,6 +459,26 @@ async fn server_fn_handler(
 ) -> impl IntoResponse {
     leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), request)
         .await
+}
+
+/// Arguments a server function cannot read (a missing field, a malformed body) fail before the
+/// function runs, and the server-function machinery answers those 500: they are the client's
+/// mistake, so they become 400. Every other status is the function's own (`state::respond`).
+async fn client_errors_are_400(response: axum::response::Response) -> axum::response::Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // `AppError::Request`, as the JSON encoding writes it.
+    let from_the_request = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .is_ok_and(|error| error.get("Request").is_some());
+    if from_the_request {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Liveness and readiness in one: 200 when the database answers, 503 when it does not.

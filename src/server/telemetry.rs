@@ -27,7 +27,9 @@ pub fn init(with_sentry: bool) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_target(false)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                // Phone numbers are personal data: log lines show +35•••67.
+                .with_writer(|| scrub::MaskedWriter::new(std::io::stdout())),
         )
         .with(sentry)
         .try_init();

@@ -96,7 +96,7 @@ async fn while_the_database_is_away_webhooks_answer_503_and_then_nothing_is_lost
     let via_proxy = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port);
     let sms = connected(Backend::Postgres, &[("DATABASE_URL", via_proxy.as_str())]).await;
     assert_eq!(sms.text("Before the cut").await, StatusCode::OK);
-    eventually("the first reply", || async { sms.replies().len() == 1 }).await;
+    replies_within(&sms, 1, "the first reply").await;
 
     proxy.cut();
     let sid = format!("SM{:032x}", 0xc0ffee_u32);
@@ -127,10 +127,7 @@ async fn while_the_database_is_away_webhooks_answer_503_and_then_nothing_is_lost
         StatusCode::OK,
         "accepted once the database is back"
     );
-    eventually("the retried text answered", || async {
-        sms.replies().len() == 2
-    })
-    .await;
+    replies_within(&sms, 2, "the retried text answered").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let bodies: Vec<String> = sms.replies().into_iter().map(|m| m.body).collect();
     assert_eq!(bodies, ["Echo: Before the cut", "Echo: During the cut"]);
@@ -139,6 +136,23 @@ async fn while_the_database_is_away_webhooks_answer_503_and_then_nothing_is_lost
             .count("SELECT COUNT(*) FROM messages WHERE direction = 'inbound'")
             .await,
         2
+    );
+}
+
+/// Waits up to 30 s for `n` replies to the customer; on a timeout, shows the app's last log lines.
+async fn replies_within(sms: &crate::sms_pipeline::Sms, n: usize, what: &str) {
+    for _ in 0..300 {
+        if sms.replies().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logs = crate::helpers::captured_logs();
+    let mut tail: Vec<&str> = logs.lines().rev().take(60).collect();
+    tail.reverse();
+    panic!(
+        "timed out waiting for: {what}; the last log lines:\n{}",
+        tail.join("\n")
     );
 }
 

@@ -349,7 +349,10 @@ pub fn captured_logs() -> String {
         let _ = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
             .with_ansi(false)
-            .with_writer(move || Capture(buffer))
+            // As `telemetry::init` writes them: phone numbers masked.
+            .with_writer(move || {
+                viesti::server::telemetry::scrub::MaskedWriter::new(Capture(buffer))
+            })
             .try_init();
         buffer
     });

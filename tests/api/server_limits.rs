@@ -281,3 +281,36 @@ async fn over_https_responses_ask_for_hsts_and_cookies_are_host_bound() {
         "{device}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_function_given_arguments_it_cannot_read_answers_400() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.sign_up(&unique_email()).await;
+    let missing = app
+        .call("chatbots_create", &[("name", "Only a name")])
+        .await;
+    let status = missing.status();
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        missing.text().await
+    );
+    let body = app
+        .client
+        .post(app.url("/api/sign_in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("%%%")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(body.status(), StatusCode::BAD_REQUEST);
+    // A failure of the function itself keeps its own status.
+    let foreign = app
+        .call(
+            "chatbots_delete",
+            &[("id", "00000000-0000-4000-8000-000000000000")],
+        )
+        .await;
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
+}

@@ -144,6 +144,14 @@ async fn credentials_are_stored_sealed_and_never_logged_or_rendered(backend: Bac
     for secret in [token, sid, TEST_ENCRYPTION_KEY] {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
+    assert!(
+        logs.contains("number=+35•••67"),
+        "the connected number is logged masked"
+    );
+    assert!(
+        !logs.contains("+358401234567"),
+        "a phone number reached the logs"
+    );
 }
 
 async fn each_probe_failure_has_its_own_words_and_stores_nothing(backend: Backend) {
@@ -592,6 +600,51 @@ async fn rotating_the_encryption_key_re_seals_every_connection(backend: Backend)
     );
 }
 
+/// Each connect checks the credentials with Twilio; a workspace gets ten such checks, then one
+/// every few minutes, so it cannot be used to try stolen Twilio credentials by the thousand. Other
+/// workspaces are not held.
+async fn credential_checks_are_limited_per_workspace(backend: Backend) {
+    let (app, _emulator, demo) = spawn_app_with_twilio(backend, &[]).await;
+    let (_, chatbot) = owner_with_chatbot(&app).await;
+    let wrong = "0123456789abcdef0123456789abcdef";
+    for attempt in 0..10 {
+        let response = connect(
+            &app,
+            &app.client,
+            &chatbot,
+            demo.account_sid.as_str(),
+            wrong,
+            demo.sms_number.as_str(),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+    let held = connect_demo(&app, &chatbot, &demo).await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(json(held).await, json!("RateLimited"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM twilio_connections").await,
+        0
+    );
+
+    let other = app.other_tenant().await;
+    let theirs = app.create_chatbot(&other, "Theirs").await.to_string();
+    let response = connect(
+        &app,
+        &other,
+        &theirs,
+        demo.account_sid.as_str(),
+        demo.auth_token.expose(),
+        demo.sms_number.as_str(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK, "another workspace");
+}
+
 /// The sealed credentials are bound to their row's workspace, chatbot and number: a row moved to
 /// another number in the database no longer opens. Rows sealed under the older binding (row and
 /// column only) still open, and `viesti rotate-keys` re-seals them under the full one.
@@ -757,6 +810,7 @@ async fn a_webhook_url_twilio_cannot_reach_gets_a_warning(backend: Backend) {
 on_both_databases!(
     rotating_the_encryption_key_re_seals_every_connection,
     credentials_are_bound_to_their_workspace_chatbot_and_number,
+    credential_checks_are_limited_per_workspace,
     connecting_checks_twilio_then_shows_the_number_the_masked_token_and_the_webhook,
     credentials_are_stored_sealed_and_never_logged_or_rendered,
     each_probe_failure_has_its_own_words_and_stores_nothing,

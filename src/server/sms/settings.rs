@@ -214,6 +214,7 @@ pub async fn connect(
     if sms::number_taken_elsewhere(&state.db, &number, chatbot_id).await? {
         return Err(SmsRepoError::NumberTaken.into());
     }
+    state.rate_limits.check_probe(member.workspace_id)?;
     let probed = probe(&state.twilio, &credentials, &number)
         .await
         .map_err(|failure| probe_failed(&member, chatbot_id, failure))?;
@@ -231,7 +232,8 @@ pub async fn connect(
         },
     )
     .await?;
-    tracing::info!(connection_id = %connection.id, %chatbot_id, "SMS connected");
+    // The number is masked in the log line (telemetry's writer): +35•••67.
+    tracing::info!(connection_id = %connection.id, %chatbot_id, number = %number, "SMS connected");
     Ok(())
 }
 
@@ -254,6 +256,7 @@ pub async fn update(
         account_sid: connection.credentials.account_sid.clone(),
         auth_token: auth_token.clone(),
     };
+    state.rate_limits.check_probe(member.workspace_id)?;
     let probed = probe(&state.twilio, &credentials, &connection.phone_number)
         .await
         .map_err(|failure| probe_failed(&member, chatbot_id, failure))?;

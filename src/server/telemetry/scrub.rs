@@ -72,6 +72,83 @@ pub fn text(text: &str) -> String {
     out
 }
 
+/// `text` with every phone number in E.164 form (`+` and 7 to 15 digits) cut to its first two and
+/// last two digits, as in `+35•••67`: log lines keep the shape of a number, never the number.
+pub fn phone_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('+') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'+' {
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if (7..=15).contains(&digits) {
+                let start = i + 1;
+                let end = start + digits;
+                out.push_str(&text[copied..start]);
+                out.push_str(&text[start..start + 2]);
+                out.push_str("•••");
+                out.push_str(&text[end - 2..end]);
+                copied = end;
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// A log writer that masks phone numbers (see [`phone_numbers`]) in what it is given, a line at a
+/// time: the formatter writes each event into one of these and drops it.
+pub struct MaskedWriter<W: std::io::Write> {
+    inner: W,
+    line: Vec<u8>,
+}
+
+impl<W: std::io::Write> MaskedWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            line: Vec::new(),
+        }
+    }
+
+    fn write_masked(&mut self) -> std::io::Result<()> {
+        if self.line.is_empty() {
+            return Ok(());
+        }
+        let line = std::mem::take(&mut self.line);
+        let text = String::from_utf8_lossy(&line);
+        self.inner.write_all(phone_numbers(&text).as_bytes())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for MaskedWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.line.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_masked()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for MaskedWriter<W> {
+    fn drop(&mut self) {
+        let _ = self.write_masked();
+    }
+}
+
 /// Walks a JSON value: drops sensitive keys, scrubs every string.
 fn value(value: &mut Value) {
     match value {
@@ -175,6 +252,35 @@ mod tests {
         assert_eq!(
             sent.tags.get("workspace_id").map(String::as_str),
             Some("0192f5c4-7b1e-7c3a-9d2e-4f6a8b0c1d2e")
+        );
+    }
+
+    #[test]
+    fn log_lines_keep_the_shape_of_a_phone_number_never_the_number() {
+        assert_eq!(
+            phone_numbers("reply to +358401234567 failed; from=+14155550100."),
+            "reply to +35•••67 failed; from=+14•••00."
+        );
+        // Not numbers: a lone plus, a short run, a run too long for E.164, plain digits.
+        for kept in [
+            "a + b",
+            "+123456",
+            "+1234567890123456",
+            "id 1234567890",
+            "1+1=2",
+        ] {
+            assert_eq!(phone_numbers(kept), kept);
+        }
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut writer = MaskedWriter::new(&mut out);
+            writer.write_all(b"customer +3585").expect("write");
+            writer.write_all(b"01234567 texted\n").expect("write");
+        }
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "customer +35•••67 texted\n"
         );
     }
 }

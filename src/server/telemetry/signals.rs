@@ -158,4 +158,53 @@ mod tests {
         assert!(!Signal::ProbeFailed.throttled());
         assert!(!Signal::JobGaveUp.throttled());
     }
+
+    #[test]
+    fn a_throttled_signal_still_leaves_an_info_line_in_the_log() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let workspace = Uuid::new_v4();
+        tracing::subscriber::with_default(subscriber, || {
+            for attempt in ["first", "second"] {
+                raise(
+                    Signal::BadSignature,
+                    "channels/sms",
+                    Scope::chatbot(workspace, Uuid::new_v4()),
+                    &format_args!("{attempt} forged request"),
+                );
+            }
+        });
+        let logged = String::from_utf8(buffer.0.lock().expect("lock").clone()).expect("utf-8");
+        let lines: Vec<&str> = logged.lines().collect();
+        assert_eq!(lines.len(), 2, "{logged}");
+        assert!(
+            lines[0].contains("ERROR") && lines[0].contains("first forged request"),
+            "{logged}"
+        );
+        assert!(
+            lines[1].contains(" INFO")
+                && lines[1].contains("(throttled)")
+                && lines[1].contains("second forged request"),
+            "{logged}"
+        );
+    }
 }
