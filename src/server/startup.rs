@@ -403,10 +403,7 @@ pub fn router(state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .fallback(site_file_or_not_found)
         // A request (its body included) that takes longer is answered 408; a slow client cannot
         // hold a handler. Live streams answer at once and stream after, so this does not cut them.
         .layer(TimeoutLayer::with_status_code(
@@ -451,6 +448,40 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Everything no route matched: a file of the site (the hydrate bundle under `/pkg`, `public/`), or
+/// the 404 page. Not leptos_axum's `file_and_error_handler`: it serves a file inside a child of
+/// whatever reactive owner its thread has current, so a file requested while a page renders could
+/// take that page's response headers (its Content-Security-Policy) as its own.
+async fn site_file_or_not_found(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    let (parts, body) = request.into_parts();
+    let file_request = axum::http::Request::from_parts(parts.clone(), axum::body::Body::empty());
+    let site = tower_http::services::ServeDir::new(state.leptos_options.site_root.as_ref())
+        .precompressed_gzip()
+        .precompressed_br()
+        .append_index_html_on_directories(false);
+    if let Ok(file) = site.oneshot(file_request).await
+        && file.status() != StatusCode::NOT_FOUND
+    {
+        return file.map(axum::body::Body::new);
+    }
+    // Rendered whole before the status line, as leptos_axum's own error handler does.
+    let render = leptos_axum::render_app_async_with_context(
+        {
+            let state = state.clone();
+            move || provide_context(state.clone())
+        },
+        {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        },
+    );
+    render(axum::http::Request::from_parts(parts, body)).await
 }
 
 async fn server_fn_handler(

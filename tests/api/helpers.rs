@@ -205,6 +205,10 @@ async fn try_build(
             .expect("Leptos.toml")
             .leptos_options;
     leptos_options.site_addr = ([127, 0, 0, 1], port).into();
+    // The site's files, as `LEPTOS_SITE_ROOT` sets them for a real server.
+    if let Some(root) = vars.get("LEPTOS_SITE_ROOT") {
+        leptos_options.site_root = root.clone().into();
+    }
     let app = Application::build(config, leptos_options).await?;
     let address = format!("http://{}", app.local_addr().expect("bound"));
     Ok((app, address))

@@ -314,3 +314,56 @@ async fn a_server_function_given_arguments_it_cannot_read_answers_400() {
         .await;
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
 }
+
+/// Files of the site requested while pages render (as a browser fetches the bundle's chunks while
+/// the next page loads) are served beside them, and no page loses its headers to a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_served_while_pages_render_leave_every_page_its_policy() {
+    let public = concat!(env!("CARGO_MANIFEST_DIR"), "/public");
+    let app = spawn_app_with(Backend::Sqlite, &[("LEPTOS_SITE_ROOT", public)]).await;
+    app.sign_up(&unique_email()).await;
+    app.create_chatbot(&app.client, "Support").await;
+    let favicon = browser()
+        .get(app.url("/favicon.svg"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(favicon.status(), StatusCode::OK);
+    assert!(
+        favicon.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("image/svg")
+    );
+    let missing = browser()
+        .get(app.url("/no-such-file.js"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND, "the 404 page");
+    assert!(missing.text().await.expect("html").contains("<html"));
+    let mut rounds = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let page = app.client.get(app.url("/chatbots"));
+        let files: Vec<_> = (0..4)
+            .map(|_| browser().get(app.url("/favicon.svg")))
+            .collect();
+        rounds.spawn(async move {
+            let files = futures::future::join_all(files.into_iter().map(|f| f.send()));
+            let (page, _) = tokio::join!(page.send(), files);
+            let page = page.expect("page");
+            page.headers()
+                .get("content-security-policy")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        });
+    }
+    while let Some(policy) = rounds.join_next().await {
+        let policy = policy.expect("joined");
+        assert!(
+            policy.contains("'nonce-"),
+            "a page lost its policy: {policy:?}"
+        );
+    }
+}
