@@ -80,16 +80,36 @@ pub fn connect_live_updates(live: LiveUpdates) {
         let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         // Not before the page has hydrated: the stream's first event makes the page refetch, and a
         // refetch while a Suspense below is still hydrating breaks hydration. The refetch then
-        // covers whatever changed since the page was rendered.
-        let later = stopped.clone();
-        set_timeout(
-            move || browser::connect(live, 0, later),
-            std::time::Duration::from_millis(800),
-        );
+        // covers whatever changed since the page was rendered. A page loaded directly hydrates its
+        // lazily loaded route only once that route's chunk has arrived, which may take longer than
+        // any fixed delay: so wait for the mark `hydrate` leaves on <body> when it is done.
+        connect_once_hydrated(live, stopped.clone());
         on_cleanup(move || stopped.store(true, std::sync::atomic::Ordering::Relaxed));
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = live;
+}
+
+/// Connects the stream once the page has hydrated (`crate::hydrate` marks <body>), unless stopped.
+#[cfg(feature = "hydrate")]
+fn connect_once_hydrated(
+    live: LiveUpdates,
+    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let hydrated = document()
+        .body()
+        .is_some_and(|body| body.has_attribute(crate::app::HYDRATED_ATTRIBUTE));
+    if hydrated {
+        browser::connect(live, 0, stopped);
+    } else {
+        set_timeout(
+            move || connect_once_hydrated(live, stopped),
+            std::time::Duration::from_millis(100),
+        );
+    }
 }
 
 /// A small line that says whether updates arrive by themselves.
