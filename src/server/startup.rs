@@ -465,8 +465,10 @@ async fn site_file_or_not_found(
         .precompressed_gzip()
         .precompressed_br()
         .append_index_html_on_directories(false);
+    // A file found (or unchanged since the browser's copy); anything else gets the 404 page, as
+    // does any method but GET and HEAD.
     if let Ok(file) = site.oneshot(file_request).await
-        && file.status() != StatusCode::NOT_FOUND
+        && (file.status().is_success() || file.status() == StatusCode::NOT_MODIFIED)
     {
         return file.map(axum::body::Body::new);
     }
@@ -496,11 +498,14 @@ async fn server_fn_handler(
 /// function runs, and the server-function machinery answers those 500: they are the client's
 /// mistake, so they become 400. Every other status is the function's own (`state::respond`).
 async fn client_errors_are_400(response: axum::response::Response) -> axum::response::Response {
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+    let server_fn_error = response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER);
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !server_fn_error {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // `AppError::Request`, as the JSON encoding writes it.

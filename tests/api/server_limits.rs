@@ -342,6 +342,16 @@ async fn files_served_while_pages_render_leave_every_page_its_policy() {
         .expect("request");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND, "the 404 page");
     assert!(missing.text().await.expect("html").contains("<html"));
+    let posted = browser()
+        .post(app.url("/favicon.svg"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        posted.status(),
+        StatusCode::NOT_FOUND,
+        "files are for GET and HEAD"
+    );
     let mut rounds = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let page = app.client.get(app.url("/chatbots"));
