@@ -25,10 +25,6 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
-/// The attribute `hydrate` puts on <body> once the page, its lazily loaded route included, has
-/// hydrated: tests wait for it, and the live updates do not start before it.
-pub const HYDRATED_ATTRIBUTE: &str = "data-hydrated";
-
 /// The document around every page; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's Content-Security-Policy names the nonce Leptos put on this response's inline scripts.

@@ -31,6 +31,6 @@ pub fn hydrate() {
         leptos::mount::hydrate_from_async(body.clone(), app::App)
             .await
             .forget();
-        let _ = body.set_attribute(app::HYDRATED_ATTRIBUTE, "");
+        let _ = body.set_attribute(components::live::HYDRATED_ATTRIBUTE, "");
     });
 }

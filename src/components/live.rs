@@ -90,6 +90,10 @@ pub fn connect_live_updates(live: LiveUpdates) {
     let _ = live;
 }
 
+/// The attribute `crate::hydrate` puts on <body> once the page, its lazily loaded route included, has
+/// hydrated: tests wait for it, and the live updates do not start before it.
+pub const HYDRATED_ATTRIBUTE: &str = "data-hydrated";
+
 /// Connects the stream once the page has hydrated (`crate::hydrate` marks <body>), unless stopped.
 #[cfg(feature = "hydrate")]
 fn connect_once_hydrated(
@@ -101,7 +105,7 @@ fn connect_once_hydrated(
     }
     let hydrated = document()
         .body()
-        .is_some_and(|body| body.has_attribute(crate::app::HYDRATED_ATTRIBUTE));
+        .is_some_and(|body| body.has_attribute(HYDRATED_ATTRIBUTE));
     if hydrated {
         browser::connect(live, 0, stopped);
     } else {
