@@ -359,12 +359,15 @@ impl Config {
     }
 }
 
-/// Whether a URL names this computer: a loopback address or `localhost`.
-fn is_loopback(url: &Url) -> bool {
+/// Whether a URL names this computer: a loopback address or `localhost`. (For a scheme the URL
+/// standard does not know, such as `postgres:`, an IPv4 address comes as a name.)
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => {
             name.eq_ignore_ascii_case("localhost")
-                || name.to_ascii_lowercase().ends_with(".localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
         }
         Some(url::Host::Ipv4(address)) => address.is_loopback(),
         Some(url::Host::Ipv6(address)) => address.is_loopback(),

@@ -193,19 +193,7 @@ fn plain_on_loopback(url: &str, sslmode_in_environment: bool) -> bool {
         || parsed
             .query_pairs()
             .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
-    let loopback = match parsed.host() {
-        // `postgres:` is not a special scheme to the URL standard, so an IPv4 address comes as a name.
-        Some(url::Host::Domain(name)) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|address| address.is_loopback())
-        }
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
-    };
-    url.starts_with("postgres") && loopback && !says_tls
+    url.starts_with("postgres") && crate::server::config::is_loopback(&parsed) && !says_tls
 }
 
 /// A built application, bound to its port but not yet serving.
@@ -403,7 +391,20 @@ pub fn router(state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(site_file_or_not_found)
+        .fallback({
+            let site = tower_http::services::ServeDir::new(leptos_options.site_root.as_ref())
+                .precompressed_gzip()
+                .precompressed_br()
+                .append_index_html_on_directories(false);
+            // Rendered whole before the status line, as leptos_axum's own error handler does.
+            let not_found = leptos_axum::render_app_async_with_context(context.clone(), {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            });
+            move |request: axum::extract::Request| {
+                site_file_or_not_found(site.clone(), not_found.clone(), request)
+            }
+        })
         // A request (its body included) that takes longer is answered 408; a slow client cannot
         // hold a handler. Live streams answer at once and stream after, so this does not cut them.
         .layer(TimeoutLayer::with_status_code(
@@ -455,16 +456,16 @@ pub fn router(state: AppState) -> Router {
 /// whatever reactive owner its thread has current, so a file requested while a page renders could
 /// take that page's response headers (its Content-Security-Policy) as its own.
 async fn site_file_or_not_found(
-    State(state): State<AppState>,
+    site: tower_http::services::ServeDir,
+    not_found: impl FnOnce(
+        axum::extract::Request,
+    )
+        -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use tower::ServiceExt;
     let (parts, body) = request.into_parts();
     let file_request = axum::http::Request::from_parts(parts.clone(), axum::body::Body::empty());
-    let site = tower_http::services::ServeDir::new(state.leptos_options.site_root.as_ref())
-        .precompressed_gzip()
-        .precompressed_br()
-        .append_index_html_on_directories(false);
     // A file found (or unchanged since the browser's copy); anything else gets the 404 page, as
     // does any method but GET and HEAD.
     if let Ok(file) = site.oneshot(file_request).await
@@ -472,18 +473,7 @@ async fn site_file_or_not_found(
     {
         return file.map(axum::body::Body::new);
     }
-    // Rendered whole before the status line, as leptos_axum's own error handler does.
-    let render = leptos_axum::render_app_async_with_context(
-        {
-            let state = state.clone();
-            move || provide_context(state.clone())
-        },
-        {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        },
-    );
-    render(axum::http::Request::from_parts(parts, body)).await
+    not_found(axum::http::Request::from_parts(parts, body)).await
 }
 
 async fn server_fn_handler(

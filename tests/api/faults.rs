@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use viesti::server::twilio::signature;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_started_together_migrate_one_at_a_time() {
@@ -173,14 +172,7 @@ async fn two_instances_one_killed_mid_run_answer_every_acknowledged_text_once_in
     let (mut survivor, survivor_base) = sms.serve_process(&env);
     let client = reqwest::Client::new();
     for base in [&doomed_base, &survivor_base] {
-        eventually("a server process up", || async {
-            client
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
+        crate::sms_pipeline::Sms::until_serving(base).await;
     }
 
     const CUSTOMERS: usize = 12;
@@ -192,26 +184,14 @@ async fn two_instances_one_killed_mid_run_answer_every_acknowledged_text_once_in
             let sms = Arc::clone(&sms);
             let client = client.clone();
             async move {
-                let url = format!("{base}/api/webhooks/twilio/sms");
-                let params: Vec<(String, String)> = [
-                    ("MessageSid", format!("SM{customer:016x}{n:016x}")),
-                    ("AccountSid", sms.demo.account_sid.to_string()),
-                    ("From", format!("+3585077700{customer:02}")),
-                    ("To", sms.demo.sms_number.to_string()),
-                    ("Body", format!("Customer {customer} text {n}")),
-                    ("NumMedia", "0".to_owned()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
-                let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
-                client
-                    .post(&url)
-                    .header("X-Twilio-Signature", signature)
-                    .form(&params)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
+                sms.text_instance(
+                    &client,
+                    &base,
+                    &format!("SM{customer:016x}{n:016x}"),
+                    &format!("+3585077700{customer:02}"),
+                    &format!("Customer {customer} text {n}"),
+                )
+                .await
             }
         }
     };

@@ -16,7 +16,6 @@ use viesti::server::repo::conversations::{
     InboundOutcome, Incoming, PERSON_COMING, Stored, record_inbound_batch, sqlite_ingest,
 };
 use viesti::server::repo::sms;
-use viesti::server::twilio::signature;
 use viesti::server::webhooks::inbound::InboundSms;
 
 const ANNA: &str = "+358501111111";
@@ -495,14 +494,7 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
     let sms = Arc::new(connected(backend, &[("VIESTI_WORKERS", "0")]).await);
     let (mut doomed, doomed_base) = sms.serve_process(&[("VIESTI_WORKERS", "0")]);
     let client = reqwest::Client::new();
-    eventually("the server process up", || async {
-        client
-            .get(format!("{doomed_base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await;
+    crate::sms_pipeline::Sms::until_serving(&doomed_base).await;
 
     const TEXTS: usize = 800;
     const SENDERS: usize = 16;
@@ -513,26 +505,14 @@ async fn a_server_killed_during_group_commits_loses_no_acknowledged_text(backend
             let sms = Arc::clone(&sms);
             let client = client.clone();
             async move {
-                let url = format!("{base}/api/webhooks/twilio/sms");
-                let params: Vec<(String, String)> = [
-                    ("MessageSid", format!("SM{i:032x}")),
-                    ("AccountSid", sms.demo.account_sid.to_string()),
-                    ("From", format!("+358508880{:03}", i % 40)),
-                    ("To", sms.demo.sms_number.to_string()),
-                    ("Body", format!("Question {i}")),
-                    ("NumMedia", "0".to_owned()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect();
-                let signature = signature::sign(sms.demo.auth_token.expose(), &url, &params);
-                client
-                    .post(&url)
-                    .header("X-Twilio-Signature", signature)
-                    .form(&params)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
+                sms.text_instance(
+                    &client,
+                    &base,
+                    &format!("SM{i:032x}"),
+                    &format!("+358508880{:03}", i % 40),
+                    &format!("Question {i}"),
+                )
+                .await
             }
         }
     };

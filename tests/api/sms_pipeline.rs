@@ -240,6 +240,51 @@ impl Sms {
         (other, chatbot)
     }
 
+    /// Waits until the instance at `base` (a `serve_process`) answers its health check.
+    pub async fn until_serving(base: &str) {
+        let client = reqwest::Client::new();
+        eventually("the server process up", || async {
+            client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+    }
+
+    /// Posts a text from `from` to the demo number at the instance at `base`, signed as Twilio signs
+    /// it; whether the instance acknowledged it (200).
+    pub async fn text_instance(
+        &self,
+        client: &reqwest::Client,
+        base: &str,
+        sid: &str,
+        from: &str,
+        body: &str,
+    ) -> bool {
+        let url = format!("{base}/api/webhooks/twilio/sms");
+        let params: Vec<(String, String)> = [
+            ("MessageSid", sid),
+            ("AccountSid", self.demo.account_sid.as_str()),
+            ("From", from),
+            ("To", self.demo.sms_number.as_str()),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let signature = signature::sign(self.demo.auth_token.expose(), &url, &params);
+        client
+            .post(&url)
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+    }
+
     /// `X-Twilio-Signature` for a request to `url`, as Twilio signs it with the demo account's token.
     fn sign(&self, url: &str, params: &[(String, String)]) -> String {
         signature::sign(self.demo.auth_token.expose(), url, params)
