@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Viesti in a container: `docker build -t viesti .`, then run it as docs/deploy.md shows (behind a
-# TLS proxy, with PUBLIC_BASE_URL, VIESTI_ENCRYPTION_KEY and DATABASE_URL set).
+# TLS proxy, with PUBLIC_BASE_URL, VIESTI_ENCRYPTION_KEY, DATABASE_URL, SMTP_URL and MAIL_FROM set).
 
 # Build: the same tools, pinned the same way, as scripts/install; the same build as scripts/test.
 FROM rust:1.95-bookworm AS build

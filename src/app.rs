@@ -8,7 +8,7 @@ use crate::pages::{
     inbox::{InboxLayout, NoConversationOpen},
     not_found::NotFound,
     sign_in::SignInPage,
-    sign_up::SignUpPage,
+    sign_up::{SignUpConfirmPage, SignUpPage},
     simulator::SimulatorPage,
     sms::SmsPage,
 };
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()}/>
+                <Route path=path!("/signup/confirm/:token") view={Lazy::<SignUpConfirmRoute>::new()}/>
                 <Route path=path!("/login") view={Lazy::<SignInRoute>::new()}/>
                 <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async/>
                 // Async: the whole page is rendered before the status line goes out, so a missing or
@@ -128,6 +129,7 @@ macro_rules! lazy_page {
 lazy_page! {
     HomeRoute => Home,
     SignUpRoute => SignUpPage,
+    SignUpConfirmRoute => SignUpConfirmPage,
     SignInRoute => SignInPage,
     InviteRoute => InvitePage,
     ChatbotListRoute => ChatbotListPage,

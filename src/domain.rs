@@ -11,7 +11,7 @@ pub mod sms_text;
 mod twilio;
 pub mod widget;
 
-pub use account::{Email, NewPassword, Plan, Role, WorkspaceName};
+pub use account::{Email, NewPassword, Plan, Role, SignUpToken, WorkspaceName};
 pub use chatbot::{ChatbotName, SystemPrompt};
 pub use invite::{InviteProblem, InviteToken};
 pub use twilio::{AccountSid, AuthToken, E164, FriendlyName, MessageSid, TwilioDocsLink, is_sid};

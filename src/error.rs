@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A link that worked once and no longer does (a used or expired sign-up link).
+    #[error("{0}")]
+    Gone(String),
     /// Connecting a Twilio account failed its live check with Twilio.
     #[error("{}", .0.headline())]
     Probe(ProbeFailure),
@@ -141,6 +144,7 @@ impl AppError {
             Self::Forbidden | Self::PlanRequired(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Probe(ProbeFailure::TwilioUnreachable) => StatusCode::BAD_GATEWAY,
             Self::Probe(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Invite(crate::domain::InviteProblem::Unknown) => StatusCode::NOT_FOUND,

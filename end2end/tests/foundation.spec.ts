@@ -1,5 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { expectAccessible, hydrated, screenshot, signUp, uniqueEmail } from "./helpers";
+import {
+  PASSWORD,
+  expectAccessible,
+  hydrated,
+  openConfirmationLink,
+  screenshot,
+  signUp,
+  uniqueEmail,
+} from "./helpers";
 
 test("the sign-up page checks fields as you type, once the page is interactive", async ({ page }) => {
   await page.goto("/signup");
@@ -23,6 +31,40 @@ test("the sign-up page checks fields as you type, once the page is interactive",
   await password.blur();
   await expect(page.getByText("Use at least 10 characters for your password.")).toBeVisible();
   await screenshot(page, "02-sign-up-inline-errors");
+});
+
+test("signing up mails a link, and opening it makes the workspace", async ({ page }) => {
+  const email = uniqueEmail("confirm");
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Business or team name").fill("Kahvila Aalto");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  const sent = page.getByTestId("sign-up-sent");
+  await expect(sent).toContainText("Check your inbox");
+  await expect(sent).toContainText(email);
+  await expect(page.getByTestId("local-mailbox")).toBeVisible();
+  await screenshot(page, "02-sign-up-check-inbox");
+  await expectAccessible(page);
+
+  // "Enter the address again" brings the form back.
+  await page.getByRole("button", { name: "enter the address again" }).click();
+  await expect(page.getByLabel("Work email")).toBeVisible();
+
+  await openConfirmationLink(page, email);
+  await expect(page.getByRole("heading", { name: "Confirm your address" })).toBeVisible();
+  await expectAccessible(page);
+  // The button has the focus: Enter confirms.
+  await expect(page.getByRole("button", { name: "Create my account" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/chatbots$/);
+
+  // The link worked once.
+  await page.context().clearCookies();
+  await openConfirmationLink(page, email);
+  await page.getByRole("button", { name: "Create my account" }).click();
+  await expect(page.getByRole("alert")).toContainText("already used");
 });
 
 test("a new owner signs up, creates a chatbot and reaches its channels", async ({ page }) => {

@@ -29,13 +29,42 @@ export async function expectAccessible(page: Page) {
   ).toEqual([]);
 }
 
-export async function signUp(page: Page, email = uniqueEmail()) {
-  await page.goto("/signup");
+/**
+ * Signs up as a person does: the form, "check your inbox", then the link from the mail. The test
+ * servers have no mail server (no SMTP_URL), so the mail is in the local mailbox at /mailbox.
+ * `base` is the server's address when it is not the configured one.
+ */
+export async function signUp(page: Page, email = uniqueEmail(), base = "") {
+  await page.goto(`${base}/signup`);
   await hydrated(page);
   await page.getByLabel("Business or team name").fill("Kahvila Aalto");
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("sign-up-sent")).toContainText(email);
+  await openConfirmationLink(page, email, base);
+  await page.getByRole("button", { name: "Create my account" }).click();
   await expect(page).toHaveURL(/\/chatbots$/);
   return email;
+}
+
+/** Opens the newest confirmation link mailed to `email`, from the local mailbox. */
+export async function openConfirmationLink(page: Page, email: string, base = "") {
+  await page.goto(`${base}/mailbox`);
+  const link = page.locator("article", { hasText: email }).first().getByRole("link");
+  const href = await link.getAttribute("href");
+  expect(href).toContain("/signup/confirm/");
+  await page.goto(href!);
+  await hydrated(page);
+}
+
+/** Joins by an invite link as a person does: the form, then the link from the mail. */
+export async function joinByInvite(page: Page, invite: string, email: string) {
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Choose a password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Join the team" }).click();
+  await expect(page.getByTestId("sign-up-sent")).toContainText(email);
+  await openConfirmationLink(page, email, new URL(invite).origin);
+  await page.getByRole("button", { name: "Create my account" }).click();
+  await expect(page).toHaveURL(/\/inbox$/);
 }

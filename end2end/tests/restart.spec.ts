@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PASSWORD, hydrated, uniqueEmail } from "./helpers";
+import { hydrated, signUp, uniqueEmail } from "./helpers";
 
 // A server of its own (the suite's shared one must keep running), restarted under an open inbox.
 const PORT = 3200;
@@ -55,13 +55,7 @@ test("the open inbox reconnects by itself after the server restarts and shows wh
 }) => {
   test.setTimeout(120_000);
   server = await start();
-  await page.goto(`${BASE}/signup`);
-  await hydrated(page);
-  await page.getByLabel("Business or team name").fill("Kahvila Aalto");
-  await page.getByLabel("Work email").fill(uniqueEmail("restart"));
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/chatbots$/);
+  await signUp(page, uniqueEmail("restart"), BASE);
   await hydrated(page);
   await page.getByLabel("Name", { exact: true }).fill("Kahvila bot");
   await page.getByRole("button", { name: "Create chatbot" }).click();

@@ -1,5 +1,13 @@
 import { expect, test, type Page } from "@playwright/test";
-import { PASSWORD, expectAccessible, hydrated, screenshot, signUp, uniqueEmail } from "./helpers";
+import {
+  PASSWORD,
+  expectAccessible,
+  hydrated,
+  joinByInvite,
+  screenshot,
+  signUp,
+  uniqueEmail,
+} from "./helpers";
 
 // This file runs after sms.spec.ts (files run in name order): it leaves the emulator's demo number
 // pointing at our webhook, while sms.spec.ts starts from a number that points nowhere.
@@ -184,10 +192,7 @@ test("an agent who joined by invite link answers in the inbox but cannot open th
   const agent = await context.newPage();
   await agent.goto(link);
   await hydrated(agent);
-  await agent.getByLabel("Work email").fill(uniqueEmail("agent"));
-  await agent.getByLabel("Choose a password").fill(PASSWORD);
-  await agent.getByRole("button", { name: "Join the team" }).click();
-  await expect(agent).toHaveURL(/\/inbox$/);
+  await joinByInvite(agent, link, uniqueEmail("agent"));
   await hydrated(agent);
   await expect(agent.getByText("No conversations yet")).toBeVisible();
 

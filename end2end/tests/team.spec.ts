@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { PASSWORD, expectAccessible, hydrated, screenshot, signUp, uniqueEmail } from "./helpers";
+import { expectAccessible, hydrated, joinByInvite, screenshot, signUp, uniqueEmail } from "./helpers";
 
 test("an owner invites an agent, who joins with the link, lands in the inbox and sees no chatbots", async ({
   page,
@@ -35,10 +35,7 @@ test("an owner invites an agent, who joins with the link, lands in the inbox and
   await screenshot(agent, "21-invite-join");
   await expectAccessible(agent);
   const email = uniqueEmail("agent");
-  await agent.getByLabel("Work email").fill(email);
-  await agent.getByLabel("Choose a password").fill(PASSWORD);
-  await agent.getByRole("button", { name: "Join the team" }).click();
-  await expect(agent).toHaveURL(/\/inbox$/);
+  await joinByInvite(agent, url, email);
 
   await agent.goto("/chatbots");
   await expect(agent.getByRole("heading", { name: "Not allowed" })).toBeVisible();
@@ -70,10 +67,7 @@ test("an owner changes a role, and removing or revoking asks first, with the key
   await agent.goto(url);
   await hydrated(agent);
   const email = uniqueEmail("member");
-  await agent.getByLabel("Work email").fill(email);
-  await agent.getByLabel("Choose a password").fill(PASSWORD);
-  await agent.getByRole("button", { name: "Join the team" }).click();
-  await expect(agent).toHaveURL(/\/inbox$/);
+  await joinByInvite(agent, url, email);
 
   await page.reload();
   await hydrated(page);

@@ -16,6 +16,7 @@ mod m20261204_000012_connection_trial;
 mod m20261204_000013_segment_budget;
 mod m20261205_000014_fair_turns;
 mod m20261206_000015_hashed_session_ids;
+mod m20261207_000016_sign_up_requests;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_segment_budget::Migration),
             Box::new(m20261205_000014_fair_turns::Migration),
             Box::new(m20261206_000015_hashed_session_ids::Migration),
+            Box::new(m20261207_000016_sign_up_requests::Migration),
         ]
     }
 }

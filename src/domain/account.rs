@@ -39,6 +39,49 @@ impl fmt::Display for Email {
     }
 }
 
+/// The secret in a sign-up confirmation link (`/signup/confirm/{token}`): whoever opens it proves
+/// they read the mail sent to the address, and only then is the account made. 32 random bytes as
+/// 43 characters of base64url, like an invite's; only its SHA-256 is stored and `Debug` never
+/// shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignUpToken(String);
+
+impl SignUpToken {
+    pub fn parse(input: &str) -> Result<Self, Rejected> {
+        let value = input.trim();
+        if super::invite::is_token(value) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(rejected(
+                "This confirmation link isn't complete. Open the whole link from the e-mail, or sign up again for a new one.",
+            ))
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn generate() -> Self {
+        Self(super::invite::new_token())
+    }
+
+    /// The lower-case hex SHA-256 of the token: what the database holds and looks it up by.
+    #[cfg(feature = "ssr")]
+    pub fn hash_hex(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.0.as_bytes()))
+    }
+
+    /// The token itself, for the one place it goes: the link in the e-mail.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SignUpToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SignUpToken([redacted])")
+    }
+}
+
 /// A password chosen at sign-up. Length is the rule that matters (NIST SP 800-63B): at least 10
 /// characters, at most 128 so hashing cost stays bounded. Its `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -212,6 +255,33 @@ impl FromStr for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_up_token_is_a_whole_token_and_debug_hides_it() {
+        let good = format!("{}-_Q", "Ab9".repeat(13) + "z");
+        let token = SignUpToken::parse(&format!(" {good} ")).expect("valid");
+        assert_eq!(token.expose(), good);
+        assert_eq!(format!("{token:?}"), "SignUpToken([redacted])");
+        for bad in [
+            "",
+            &good[..42],
+            &format!("{good}A"),
+            &good.replace('Q', "R"),
+        ] {
+            assert!(SignUpToken::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn generated_sign_up_tokens_parse_and_hash_to_hex() {
+        let token = SignUpToken::generate();
+        assert_eq!(SignUpToken::parse(token.expose()).as_ref(), Ok(&token));
+        assert_ne!(token, SignUpToken::generate());
+        let hash = token.hash_hex();
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(token.expose()));
+    }
 
     #[test]
     fn email_is_trimmed_and_lowercased() {

@@ -2,7 +2,7 @@
 use crate::components::fields::rules;
 use crate::components::{FormError, Loading, PasswordField, Spinner, TextField};
 use crate::error::AppError;
-use crate::pages::sign_up::AuthFrame;
+use crate::pages::sign_up::{AuthFrame, CheckInbox};
 use crate::pages::team::role_description;
 use crate::pages::{BUTTON_PRIMARY, LINK, action_error, field_error};
 use crate::server_fns::team::{AcceptInvite, InviteView, get_invite};
@@ -44,6 +44,10 @@ fn JoinForm(invite: InviteView, token: String) -> impl IntoView {
     let action = ServerAction::<AcceptInvite>::new();
     let error = action_error(action);
     let pending = action.pending();
+    let sent = Memo::new(move |_| action.value().get().and_then(Result::ok));
+    // The form comes back after "enter the address again", so its token is kept where each
+    // rendering can read it.
+    let token = StoredValue::new(token);
     let InviteView {
         workspace_name,
         role,
@@ -58,8 +62,16 @@ fn JoinForm(invite: InviteView, token: String) -> impl IntoView {
                 <time datetime=expires.datetime>{expires.text}</time>
                 "."
             </p>
+            <Show when=move || sent.with(Option::is_some)>
+                <div class="mt-6">
+                    {move || sent.get().map(|sent| view! {
+                        <CheckInbox sent to_do="join the team" on_again=move || action.value().set(None)/>
+                    })}
+                </div>
+            </Show>
+            <Show when=move || sent.with(Option::is_none)>
             <ActionForm action=action attr:class="mt-6 space-y-4" attr:novalidate=true>
-                <input type="hidden" name="token" value=token/>
+                <input type="hidden" name="token" value=token.get_value()/>
                 <TextField
                     label="Work email"
                     name="email"
@@ -88,6 +100,7 @@ fn JoinForm(invite: InviteView, token: String) -> impl IntoView {
                     {move || if pending.get() { "Joining…" } else { "Join the team" }}
                 </button>
             </ActionForm>
+            </Show>
             <p class="mt-6 text-center text-sm text-slate-600">
                 "Already a member? "
                 <a class=LINK href="/login">"Sign in"</a>

@@ -66,6 +66,23 @@ pub struct Config {
     /// `VIESTI_REQUEST_TIMEOUT_MS`: how long a request (its body included) may take before it is
     /// answered 408, default 30000; also the grace a graceful stop gives open connections.
     pub request_timeout: std::time::Duration,
+    /// Where mail to people (the sign-up confirmation) goes: `SMTP_URL` and `MAIL_FROM`, or, on
+    /// this computer only, the local mailbox at `/mailbox`.
+    pub mail: MailConfig,
+}
+
+/// How mail leaves this server.
+#[derive(Debug, Clone)]
+pub enum MailConfig {
+    /// An SMTP server: `smtps://user:password@host:465`, or `smtp://…:587?tls=required`
+    /// (STARTTLS); plain `smtp://` only on this computer. The URL holds a password: redacted.
+    Smtp {
+        url: SecretString,
+        from: lettre::message::Mailbox,
+    },
+    /// No mail server: mail is kept in memory and shown at `/mailbox` to browsers on this computer.
+    /// Only with a `PUBLIC_BASE_URL` that names this computer.
+    LocalMailbox,
 }
 
 /// A configuration value that stops start-up; its `Display` is the one line the operator sees.
@@ -315,6 +332,12 @@ impl Config {
             None => Plan::Free,
         };
 
+        let mail = mail_config(
+            get("SMTP_URL").as_deref(),
+            get("MAIL_FROM").as_deref(),
+            &public_base_url,
+        )?;
+
         Ok(Self {
             database_url: SecretString::from(database_url),
             data_dir,
@@ -338,6 +361,7 @@ impl Config {
             max_connections,
             header_timeout,
             request_timeout,
+            mail,
         })
     }
 
@@ -373,6 +397,71 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(address)) => address.is_loopback(),
         None => false,
     }
+}
+
+/// `SMTP_URL` and `MAIL_FROM`, checked: TLS off this computer, a sender address, and no public
+/// server without a way to mail (sign-up confirms every address by mail).
+fn mail_config(
+    smtp_url: Option<&str>,
+    from: Option<&str>,
+    public_base_url: &Url,
+) -> Result<MailConfig, ConfigError> {
+    let Some(smtp_url) = smtp_url else {
+        if is_loopback(public_base_url) {
+            return Ok(MailConfig::LocalMailbox);
+        }
+        return Err(config_error(
+            "SMTP_URL",
+            "is not set, and PUBLIC_BASE_URL names another computer: sign-up mails a link to confirm each address, so set SMTP_URL (for example smtps://user:password@smtp.example.com) and MAIL_FROM (see docs/deploy.md)",
+        ));
+    };
+    let url = Url::parse(smtp_url)
+        .ok()
+        .filter(|url| url.host_str().is_some())
+        .ok_or_else(|| {
+            config_error(
+                "SMTP_URL",
+                "must be a URL like smtps://user:password@smtp.example.com",
+            )
+        })?;
+    let tls = url
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
+    match (url.scheme(), tls.as_deref()) {
+        ("smtps", None) | ("smtp", Some("required")) => {}
+        ("smtp", None) if is_loopback(&url) => {}
+        ("smtp" | "smtps", _) => {
+            return Err(config_error(
+                "SMTP_URL",
+                "must use TLS unless it names this computer: smtps://host (port 465) or smtp://host:587?tls=required, since the mail carries sign-up links and the URL a password",
+            ));
+        }
+        _ => {
+            return Err(config_error(
+                "SMTP_URL",
+                "must start with smtps:// or smtp://",
+            ));
+        }
+    }
+    let from = from
+        .ok_or_else(|| {
+            config_error(
+                "MAIL_FROM",
+                "is not set: the sender of Viesti's mail, like Viesti <no-reply@example.com>",
+            )
+        })?
+        .parse::<lettre::message::Mailbox>()
+        .map_err(|_| {
+            config_error(
+                "MAIL_FROM",
+                "must be an address like no-reply@example.com or Viesti <no-reply@example.com>",
+            )
+        })?;
+    Ok(MailConfig::Smtp {
+        url: SecretString::from(smtp_url.to_owned()),
+        from,
+    })
 }
 
 /// An API we send secrets to (Twilio's Auth Token, the model key) is reached over https, unless it
@@ -537,6 +626,8 @@ mod tests {
             ("TWILIO_API_BASE", "http://127.0.0.1:4010"),
             ("SENTRY_DSN", "https://abc@o1.ingest.example.com/42"),
             ("DEFAULT_PLAN", "Pro"),
+            ("SMTP_URL", "smtps://mailer:pw@smtp.example.com"),
+            ("MAIL_FROM", "Viesti <no-reply@sms.example.com>"),
         ])
         .expect("valid");
         assert!(!config.is_sqlite());
@@ -566,6 +657,8 @@ mod tests {
         assert!(error.problem.contains("VIESTI_ALLOW_HTTP"), "{error}");
         let mut allowed = lan.to_vec();
         allowed.push(("VIESTI_ALLOW_HTTP", "true"));
+        allowed.push(("SMTP_URL", "smtp://mail.lan:587?tls=required"));
+        allowed.push(("MAIL_FROM", "no-reply@example.com"));
         assert!(config(&allowed).is_ok());
         // The APIs that receive credentials: https, or on this computer.
         assert!(
@@ -634,13 +727,70 @@ mod tests {
     }
 
     #[test]
+    fn mail_goes_to_the_local_mailbox_only_on_this_computer() {
+        let local = config(&[("VIESTI_ENCRYPTION_KEY", KEY)]).expect("valid");
+        assert!(matches!(local.mail, MailConfig::LocalMailbox));
+        let public = config(&[
+            ("VIESTI_ENCRYPTION_KEY", KEY),
+            ("PUBLIC_BASE_URL", "https://support.example.com"),
+        ])
+        .expect_err("no way to mail");
+        assert_eq!(public.variable, "SMTP_URL");
+        let with_smtp = |url: &str, from: &str| {
+            config(&[
+                ("VIESTI_ENCRYPTION_KEY", KEY),
+                ("PUBLIC_BASE_URL", "https://support.example.com"),
+                ("SMTP_URL", url),
+                ("MAIL_FROM", from),
+            ])
+        };
+        let from = "Viesti <no-reply@example.com>";
+        for good in [
+            "smtps://user:pw@smtp.example.com",
+            "smtp://user:pw@smtp.example.com:587?tls=required",
+            "smtp://127.0.0.1:2525",
+        ] {
+            let config = with_smtp(good, from).expect(good);
+            assert!(matches!(config.mail, MailConfig::Smtp { .. }), "{good}");
+        }
+        for (bad, variable) in [
+            ("smtp://user:pw@smtp.example.com", "SMTP_URL"),
+            ("smtp://smtp.example.com?tls=opportunistic", "SMTP_URL"),
+            ("http://smtp.example.com", "SMTP_URL"),
+            ("not a url", "SMTP_URL"),
+        ] {
+            let error = with_smtp(bad, from).expect_err(bad);
+            assert_eq!(error.variable, variable, "{bad}");
+            assert!(!error.problem.contains("pw@"), "{bad}");
+        }
+        assert_eq!(
+            with_smtp("smtps://smtp.example.com", "not an address")
+                .expect_err("bad sender")
+                .variable,
+            "MAIL_FROM"
+        );
+        assert_eq!(
+            config(&[
+                ("VIESTI_ENCRYPTION_KEY", KEY),
+                ("SMTP_URL", "smtps://smtp.example.com"),
+            ])
+            .expect_err("no sender")
+            .variable,
+            "MAIL_FROM"
+        );
+    }
+
+    #[test]
     fn debug_output_carries_no_secret() {
         let config = config(&[
             ("VIESTI_ENCRYPTION_KEY", KEY),
             ("DATABASE_URL", "postgres://app:s3cretpw@127.0.0.1/viesti"),
+            ("SMTP_URL", "smtps://mailer:m4ilpw@smtp.example.com"),
+            ("MAIL_FROM", "no-reply@example.com"),
         ])
         .expect("valid");
         let debug = format!("{config:?}");
+        assert!(!debug.contains("m4ilpw"));
         assert!(!debug.contains("s3cretpw"));
         assert!(!debug.contains(KEY));
         assert!(!debug.contains("0123456789abcdef"));

@@ -10,6 +10,7 @@ pub mod knowledge_base;
 pub mod message;
 pub mod passage;
 pub mod session;
+pub mod sign_up_request;
 pub mod sms_contact;
 pub mod twilio_connection;
 pub mod user;

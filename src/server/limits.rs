@@ -18,6 +18,9 @@ use std::time::Duration;
 /// an attack on the account cannot lock its owner out.
 pub struct AuthRateLimits {
     sign_up_by_client: DefaultKeyedRateLimiter<ClientKey>,
+    /// Sign-up mail per address (3, then one every 5 minutes): the form cannot flood a stranger's
+    /// inbox, whether or not the address has an account.
+    sign_up_mail_by_email: DefaultKeyedRateLimiter<Email>,
     sign_in_by_client: DefaultKeyedRateLimiter<ClientKey>,
     sign_in_by_client_and_email: DefaultKeyedRateLimiter<(ClientKey, Email)>,
     sign_in_by_email: DefaultKeyedRateLimiter<Email>,
@@ -35,6 +38,11 @@ impl Default for AuthRateLimits {
     fn default() -> Self {
         Self {
             sign_up_by_client: RateLimiter::keyed(per_minute(10)),
+            sign_up_mail_by_email: RateLimiter::keyed(
+                Quota::with_period(Duration::from_secs(300))
+                    .unwrap_or_else(|| per_minute(1))
+                    .allow_burst(NonZeroU32::MIN.saturating_add(2)),
+            ),
             sign_in_by_client: RateLimiter::keyed(per_minute(30)),
             sign_in_by_client_and_email: RateLimiter::keyed(per_minute(5)),
             sign_in_by_email: RateLimiter::keyed(
@@ -57,6 +65,13 @@ impl AuthRateLimits {
     pub fn check_sign_up(&self, client: ClientKey) -> Result<(), AppError> {
         self.sign_up_by_client
             .check_key(&client)
+            .map_err(|_| AppError::RateLimited)
+    }
+
+    /// Counts a sign-up mail to `email`.
+    pub fn check_sign_up_mail(&self, email: &Email) -> Result<(), AppError> {
+        self.sign_up_mail_by_email
+            .check_key(email)
             .map_err(|_| AppError::RateLimited)
     }
 
@@ -92,6 +107,7 @@ impl AuthRateLimits {
     pub fn forget_idle(&self) {
         self.probes_by_workspace.retain_recent();
         self.sign_up_by_client.retain_recent();
+        self.sign_up_mail_by_email.retain_recent();
         self.sign_in_by_client.retain_recent();
         self.sign_in_by_client_and_email.retain_recent();
         self.sign_in_by_email.retain_recent();
@@ -224,6 +240,21 @@ mod tests {
             limits.check_sign_in(client(7), &email, None),
             Err(AppError::RateLimited)
         );
+    }
+
+    #[test]
+    fn sign_up_mail_is_limited_per_address() {
+        let limits = AuthRateLimits::default();
+        let email = Email::parse("victim@example.com").expect("valid");
+        for _ in 0..3 {
+            assert!(limits.check_sign_up_mail(&email).is_ok());
+        }
+        assert_eq!(
+            limits.check_sign_up_mail(&email),
+            Err(AppError::RateLimited)
+        );
+        let other = Email::parse("other@example.com").expect("valid");
+        assert!(limits.check_sign_up_mail(&other).is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod direct;
 pub mod inbox;
 pub mod knowledge;
+pub mod sign_ups;
 pub mod sms;
 pub mod team;
 pub mod writes;

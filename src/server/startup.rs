@@ -245,6 +245,7 @@ impl Application {
             intake,
             writes,
             checkpoints,
+            mailer: crate::server::mail::Mailer::new(&config.mail)?,
             db,
             emulator,
             jobs_ready,
@@ -267,6 +268,12 @@ impl Application {
         if state.config.model_api_base.is_none() {
             tracing::warn!(
                 "no model endpoint is configured (MODEL_API_BASE): the bot answers with the built-in offline responder, from its knowledge bases' passages, and hands everything else to a person"
+            );
+        }
+        if state.mailer.local().is_some() {
+            tracing::info!(
+                "no mail server is configured (SMTP_URL): sign-up confirmation mail is kept in the local mailbox, {}",
+                state.config.public_url("/mailbox")
             );
         }
         spawn_housekeeping(&state);
@@ -374,6 +381,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::server::metrics::render))
+        .route("/mailbox", get(crate::server::mail::mailbox_page))
         .route(
             webhooks::SMS_PATH,
             post(webhooks::twilio_sms).layer(webhook_body()),

@@ -41,11 +41,19 @@ pub struct AppState {
     /// On an SQLite file, the thread that copies its WAL into the database (it stops with the last
     /// clone).
     pub checkpoints: Option<Arc<crate::server::repo::checkpoint::Checkpointer>>,
+    /// Mail to people (sign-up confirmations): SMTP, or the local mailbox on this computer.
+    pub mailer: crate::server::mail::Mailer,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for crate::server::mail::Mailer {
+    fn from_ref(state: &AppState) -> Self {
+        state.mailer.clone()
     }
 }
 

@@ -60,10 +60,13 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     )
 }
 
-/// A request path as it may be logged: an invite link's path is its secret token, so it is cut.
+/// A request path as it may be logged: an invite link's path and a sign-up confirmation link's
+/// path carry secret tokens, so they are cut.
 pub fn loggable_path(path: &str) -> &str {
     if path.starts_with("/invite/") {
         "/invite/[redacted]"
+    } else if path.starts_with("/signup/confirm/") {
+        "/signup/confirm/[redacted]"
     } else {
         path
     }
@@ -80,6 +83,11 @@ mod tests {
             loggable_path(&format!("/invite/{token}")),
             "/invite/[redacted]"
         );
+        assert_eq!(
+            loggable_path(&format!("/signup/confirm/{token}")),
+            "/signup/confirm/[redacted]"
+        );
+        assert_eq!(loggable_path("/signup"), "/signup");
         assert_eq!(loggable_path("/chatbots/1"), "/chatbots/1");
         assert_eq!(loggable_path("/api/invite_get"), "/api/invite_get");
     }

@@ -257,12 +257,19 @@ pub async fn get_invite(token: String) -> Result<InviteView, AppError> {
     )
 }
 
-/// Joins the invite's workspace as a new member and signs them in; agents land in the inbox.
+/// Mails a link that joins the invite's workspace when opened (the new member is then signed in;
+/// agents land in the inbox). An address that has an account gets a mail saying so instead, and
+/// the answer here is the same either way.
 #[server(prefix = "/api", endpoint = "invite_accept")]
-pub async fn accept_invite(token: String, email: String, password: String) -> Result<(), AppError> {
+pub async fn accept_invite(
+    token: String,
+    email: String,
+    password: String,
+) -> Result<crate::server_fns::auth::SignUpSent, AppError> {
     use crate::domain::{Email, NewPassword};
-    use crate::server::repo::team::{self, AcceptError};
-    use crate::server::{auth, state};
+    use crate::server::repo::sign_ups::Purpose;
+    use crate::server::repo::team;
+    use crate::server::{sign_up, state};
     state::respond(
         async {
             let state = state::app_state()?;
@@ -270,27 +277,16 @@ pub async fn accept_invite(token: String, email: String, password: String) -> Re
             let email = Email::parse(&email).map_err(|e| AppError::invalid("email", e.0))?;
             let password =
                 NewPassword::parse(&password).map_err(|e| AppError::invalid("password", e.0))?;
-            state.rate_limits.check_sign_up(auth::client().await?)?;
-            // A cheap look first, so a dead link does not cost a password hash; the transaction
-            // below checks again, atomically.
+            // A dead link says so now rather than in a mail; opening the mailed link checks again,
+            // atomically, as it joins.
             team::find_invite(&state.db, &token)
                 .await?
                 .map_err(AppError::Invite)?;
-            let hash = auth::hash_password(password).await?;
-            let member = match team::accept_invite(&state.db, &token, &email, hash).await {
-                Ok(member) => member,
-                Err(AcceptError::Invite(problem)) => return Err(AppError::Invite(problem)),
-                Err(AcceptError::EmailTaken) => {
-                    return Err(AppError::invalid(
-                        "email",
-                        "An account with this email already exists. Use another email, or sign in with it.",
-                    ));
-                }
-                Err(AcceptError::Db(error)) => return Err(error.into()),
-            };
-            auth::sign_in_session(&auth::session().await?, member.user_id).await?;
-            leptos_axum::redirect(member.role.home());
-            Ok(())
+            sign_up::mail_link(&state, &email, password, Purpose::JoinInvite(&token)).await?;
+            Ok(crate::server_fns::auth::SignUpSent {
+                email: email.as_str().to_owned(),
+                local_mailbox: state.mailer.local().is_some(),
+            })
         }
         .await,
     )

@@ -1,4 +1,6 @@
-use crate::helpers::{Backend, PASSWORD, browser, json, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{
+    Backend, PASSWORD, browser, captured_logs, json, spawn_app, spawn_app_with, unique_email,
+};
 use crate::on_both_databases;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -56,15 +58,282 @@ async fn an_email_can_hold_only_one_account_whatever_its_case(backend: Backend) 
     let app = spawn_app(backend).await;
     let email = unique_email();
     assert_eq!(app.sign_up(&email).await.status(), StatusCode::OK);
-    let again = app.sign_up_as(&browser(), &email.to_uppercase()).await;
-    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = json(again).await;
-    assert_eq!(body["Invalid"]["field"], "email");
+    let again = app.request_sign_up(&browser(), &email.to_uppercase()).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let mail = app.mail.next_to(&email, 1).await;
+    assert_eq!(mail.confirmation_token(), None, "{}", mail.text());
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM workspaces").await, 1);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM workspaces").await,
-        1,
-        "the transaction rolled back"
+        app.count("SELECT COUNT(*) FROM sign_up_requests").await,
+        0,
+        "nothing waits to be confirmed for an address that has an account"
+    );
+}
+
+/// The form answers alike for an address with an account and one without (same status, same body
+/// but the address, no cookie); only the mail, which only the address's owner reads, differs.
+async fn sign_up_does_not_reveal_whether_an_address_has_an_account(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let taken = unique_email();
+    assert_eq!(
+        app.sign_up_as(&browser(), &taken).await.status(),
+        StatusCode::OK
+    );
+    let fresh = unique_email();
+    let mut answers = Vec::new();
+    for email in [&taken, &fresh] {
+        let client = browser();
+        let response = app.request_sign_up(&client, email).await;
+        let status = response.status();
+        let cookie = response.headers().get("set-cookie").cloned();
+        let body = json(response).await;
+        assert_eq!(body["email"], email.as_str());
+        let shape = body.to_string().replace(email.as_str(), "ADDRESS");
+        answers.push((status, cookie.is_some(), shape));
+        assert_eq!(
+            json(app.call_as(&client, "me", &[]).await).await,
+            json!(null),
+            "nobody is signed in before the link is opened"
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, StatusCode::OK);
+    assert!(!answers[0].1, "no session cookie from the form");
+
+    let to_taken = app.mail.next_to(&taken, 1).await;
+    assert_eq!(to_taken.subject(), "You already have a Viesti account");
+    assert!(
+        to_taken.text().contains(&app.url("/login")),
+        "{}",
+        to_taken.text()
+    );
+    assert_eq!(to_taken.confirmation_token(), None);
+    let to_fresh = app.mail.next_to(&fresh, 0).await;
+    assert!(to_fresh.subject().starts_with("Confirm your address"));
+    assert_eq!(to_fresh.from, "no-reply@viesti.test");
+    let token = to_fresh.confirmation_token().expect("a link");
+    assert_eq!(token.len(), 43);
+    assert!(
+        to_fresh
+            .text()
+            .contains(&app.url(&format!("/signup/confirm/{token}")))
+    );
+
+    // Until the link is opened there is no account to sign in to.
+    let early = app
+        .call_as(
+            &browser(),
+            "sign_in",
+            &[("email", &fresh), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    // Only the token's hash is kept.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sign_up_requests WHERE token_hash LIKE '%{token}%' OR email <> '{fresh}'"
+        ))
+        .await,
+        0
+    );
+}
+
+/// A confirmation link works once and for a day; opening it makes the workspace and signs in.
+async fn a_confirmation_link_works_once_within_a_day(backend: Backend) {
+    captured_logs();
+    let app = spawn_app(backend).await;
+    let email = unique_email();
+    let client = browser();
+    assert_eq!(
+        app.request_sign_up(&client, &email).await.status(),
+        StatusCode::OK
+    );
+    let token = app
+        .mail
+        .next_to(&email, 0)
+        .await
+        .confirmation_token()
+        .expect("a link");
+    // The page behind the link renders without the session that asked for it (another browser,
+    // the phone the mail was read on), and changes nothing by being opened.
+    let page = app
+        .get_page(&browser(), &format!("/signup/confirm/{token}"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Create my account"), "{html}");
+    assert!(html.contains(&format!(r#"value="{token}""#)), "{html}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+
+    let reader = browser();
+    let confirmed = app
+        .call_as(&reader, "sign_up_confirm", &[("token", &token)])
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(confirmed.headers()["location"], "/chatbots");
+    assert_eq!(
+        json(app.call_as(&reader, "me", &[]).await).await["email"],
+        email.as_str()
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_up_requests").await, 0);
+
+    let twice = app
+        .call_as(&browser(), "sign_up_confirm", &[("token", &token)])
+        .await;
+    assert_eq!(twice.status(), StatusCode::GONE);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    let logs = captured_logs();
+    assert!(
+        logs.contains("/signup/confirm/[redacted]"),
+        "the page's path is cut"
+    );
+    assert!(!logs.contains(&token), "the token reached the logs");
+    assert!(!logs.contains(PASSWORD));
+
+    // A link older than a day.
+    let late = unique_email();
+    app.request_sign_up(&client, &late).await;
+    let token = app
+        .mail
+        .next_to(&late, 0)
+        .await
+        .confirmation_token()
+        .expect("a link");
+    app.db_execute("UPDATE sign_up_requests SET expires_at = created_at")
+        .await;
+    let expired = app
+        .call_as(&browser(), "sign_up_confirm", &[("token", &token)])
+        .await;
+    assert_eq!(expired.status(), StatusCode::GONE);
+    assert!(
+        json(expired).await["Gone"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired")),
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+
+    // Two links for one address (the form sent twice): the first opened wins, the other then says
+    // the address has an account.
+    let twice_asked = unique_email();
+    for _ in 0..2 {
+        app.request_sign_up(&browser(), &twice_asked).await;
+    }
+    let first = app.mail.next_to(&twice_asked, 0).await;
+    let second = app.mail.next_to(&twice_asked, 1).await;
+    let mut statuses = Vec::new();
+    for mail in [second, first] {
+        let token = mail.confirmation_token().expect("a link");
+        let opened = app
+            .call_as(&browser(), "sign_up_confirm", &[("token", &token)])
+            .await;
+        statuses.push(opened.status());
+    }
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
+
+    // Not a token at all.
+    let bad = app
+        .call_as(&browser(), "sign_up_confirm", &[("token", "short")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The form cannot flood one inbox: three mails to an address, then one every five minutes,
+/// whoever asks.
+async fn sign_up_mail_to_one_address_is_rate_limited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email();
+    for attempt in 0..3 {
+        let response = app.request_sign_up(&browser(), &email).await;
+        assert_eq!(response.status(), StatusCode::OK, "mail {attempt}");
+    }
+    let limited = app.request_sign_up(&browser(), &email).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.mail.next_to(&email, 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail.mail_to(&email).len(), 3);
+    assert_eq!(
+        app.request_sign_up(&browser(), &unique_email())
+            .await
+            .status(),
+        StatusCode::OK,
+        "another address is not limited"
+    );
+}
+
+/// A mail server that is down when the form is sent gets the mail once it is back: sending is
+/// retried with backoff.
+async fn mail_is_retried_until_the_mail_server_answers(backend: Backend) {
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .to_string();
+    let url = format!("smtp://{address}");
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("SMTP_URL", url.as_str()),
+            ("MAIL_FROM", "no-reply@viesti.test"),
+        ],
+    )
+    .await;
+    let email = unique_email();
+    let sent = app.request_sign_up(&browser(), &email).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (mail, _) = crate::mail_double::MailDouble::start_on(&address).await;
+    let arrived = mail.next_to(&email, 0).await;
+    assert!(arrived.confirmation_token().is_some());
+}
+
+/// With no mail server on this computer, the mail waits in the local mailbox, which only a browser
+/// on this computer can open; with a mail server, there is no local mailbox.
+async fn without_a_mail_server_the_mail_is_in_the_local_mailbox(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[("SMTP_URL", ""), ("VIESTI_TRUSTED_PROXIES", "127.0.0.1/32")],
+    )
+    .await;
+    let empty = app.get_page(&browser(), "/mailbox").await;
+    assert_eq!(empty.status(), StatusCode::OK);
+    assert!(empty.text().await.expect("html").contains("No mail yet"));
+
+    let email = unique_email();
+    let sent = app.request_sign_up(&browser(), &email).await;
+    assert_eq!(json(sent).await["local_mailbox"], true);
+    let page = app.get_page(&browser(), "/mailbox").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&email), "{html}");
+    let (_, after) = html
+        .split_once("/signup/confirm/")
+        .expect("the link is on the page");
+    let token: String = after.chars().take(43).collect();
+    let reader = browser();
+    let confirmed = app
+        .call_as(&reader, "sign_up_confirm", &[("token", &token)])
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+
+    // A browser on another computer (through the trusted proxy) finds nothing.
+    let remote = browser()
+        .get(app.url("/mailbox"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(remote.status(), StatusCode::NOT_FOUND);
+
+    let with_smtp = spawn_app(backend).await;
+    let sent = with_smtp.request_sign_up(&browser(), &unique_email()).await;
+    assert_eq!(json(sent).await["local_mailbox"], false);
+    assert_eq!(
+        with_smtp.get_page(&browser(), "/mailbox").await.status(),
+        StatusCode::NOT_FOUND
     );
 }
 
@@ -393,6 +662,11 @@ on_both_databases!(
     new_workspaces_start_on_the_configured_default_plan,
     sign_up_refuses_bad_input_field_by_field_and_stores_nothing,
     an_email_can_hold_only_one_account_whatever_its_case,
+    sign_up_does_not_reveal_whether_an_address_has_an_account,
+    a_confirmation_link_works_once_within_a_day,
+    sign_up_mail_to_one_address_is_rate_limited,
+    without_a_mail_server_the_mail_is_in_the_local_mailbox,
+    mail_is_retried_until_the_mail_server_answers,
     passwords_are_stored_as_argon2id_hashes,
     sign_in_accepts_the_right_password_only,
     the_session_cookie_is_httponly_lax_and_holds_only_a_server_side_id,

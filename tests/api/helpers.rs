@@ -9,6 +9,8 @@ use uuid::Uuid;
 use viesti::server::config::Config;
 use viesti::server::startup::Application;
 
+pub use crate::mail_double::MailDouble;
+
 /// A fixed test key (32 bytes, base64). Tests that look for leaks grep for it.
 pub const TEST_ENCRYPTION_KEY: &str = "dmllc3RpLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
 pub const PASSWORD: &str = "correct horse battery";
@@ -45,6 +47,8 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The TWILIO_API_BASE the app was started with, when a test set one.
     pub twilio_api_base: Option<url::Url>,
+    /// The mail server the app sends to (`SMTP_URL`), unless the test chose another.
+    pub mail: MailDouble,
 }
 
 /// The PostgreSQL server the tests create their databases in (trust auth on this machine and in CI).
@@ -81,7 +85,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, data_dir.path()).await;
-    let (address, db) = start(&database_url, data_dir.path(), extra).await;
+    let (address, db, mail) = start(&database_url, data_dir.path(), extra).await;
     let twilio_api_base = extra
         .iter()
         .find(|(k, _)| *k == "TWILIO_API_BASE")
@@ -93,6 +97,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         database_url,
         data_dir,
         twilio_api_base,
+        mail,
     }
 }
 
@@ -134,7 +139,7 @@ pub async fn spawn_stoppable_app_with(
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, data_dir.path()).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (app, address) = build(&database_url, data_dir.path(), extra).await;
+    let (app, address, mail) = build(&database_url, data_dir.path(), extra).await;
     let db = app.state().db.clone();
     let running = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -146,6 +151,7 @@ pub async fn spawn_stoppable_app_with(
         database_url,
         data_dir,
         twilio_api_base: None,
+        mail,
     };
     (app, stop, running)
 }
@@ -154,24 +160,41 @@ async fn start(
     database_url: &str,
     data_dir: &std::path::Path,
     extra: &[(&str, &str)],
-) -> (String, DatabaseConnection) {
-    let (app, address) = build(database_url, data_dir, extra).await;
+) -> (String, DatabaseConnection, MailDouble) {
+    let (app, address, mail) = build(database_url, data_dir, extra).await;
     let db = app.state().db.clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    (address, db)
+    (address, db, mail)
 }
 
+/// Builds the app; unless the test set `SMTP_URL` itself (empty for the local mailbox), its mail
+/// goes to a [`MailDouble`] of its own.
 async fn build(
     database_url: &str,
     data_dir: &std::path::Path,
     extra: &[(&str, &str)],
-) -> (Application, String) {
+) -> (Application, String, MailDouble) {
+    let double = if extra.iter().any(|(k, _)| *k == "SMTP_URL") {
+        None
+    } else {
+        Some(MailDouble::start().await)
+    };
+    let mail = double
+        .as_ref()
+        .map(|(mail, _)| mail.clone())
+        .unwrap_or_default();
+    let mut all = extra.to_vec();
+    if let Some((_, url)) = &double {
+        all.push(("SMTP_URL", url.as_str()));
+        all.push(("MAIL_FROM", "Viesti <no-reply@viesti.test>"));
+    }
+    let extra = all.as_slice();
     // The port is chosen before start so PUBLIC_BASE_URL can be the app's real address, as Twilio's
     // signatures cover the URL it calls. Between choosing it and the app binding it, another process
     // may take it (an outgoing connection's local port, say): then another is chosen.
     for _ in 0..4 {
         match try_build(database_url, data_dir, extra).await {
-            Ok(built) => return built,
+            Ok((app, address)) => return (app, address, mail),
             Err(error) if format!("{error:#}").contains("Address already in use") => {}
             Err(error) => panic!("app builds: {error:?}"),
         }
@@ -256,7 +279,24 @@ impl TestApp {
         self.sign_up_as(&self.client, email).await
     }
 
+    /// Signs up as a person does: the form, then the link from the mail. Returns the answer to
+    /// opening the link (or the form's answer, when the form was refused).
     pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> Response {
+        let seen = self.mail.mail_to(email).len();
+        let sent = self.request_sign_up(client, email).await;
+        if sent.status() != StatusCode::OK {
+            return sent;
+        }
+        let mail = self.mail.next_to(email, seen).await;
+        let token = mail
+            .confirmation_token()
+            .unwrap_or_else(|| panic!("a confirmation link in {:?}", mail.text()));
+        self.call_as(client, "sign_up_confirm", &[("token", &token)])
+            .await
+    }
+
+    /// The sign-up form alone: mails a link (or a "you have an account" mail).
+    pub async fn request_sign_up(&self, client: &reqwest::Client, email: &str) -> Response {
         self.call_as(
             client,
             "sign_up",

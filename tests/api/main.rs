@@ -13,6 +13,7 @@ mod inbox;
 mod knowledge;
 mod knowledge_pages;
 mod leptos_toml;
+mod mail_double;
 mod observability;
 mod operator;
 mod pages;

@@ -1,7 +1,7 @@
 //! Workspaces and their members.
 use super::is_unique_violation;
 use crate::domain::sms_text::DailySegmentBudget;
-use crate::domain::{Email, Plan, Role, WorkspaceName};
+use crate::domain::{Email, Plan, Role};
 use crate::server::entities::{user, workspace};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -20,65 +20,72 @@ pub struct Member {
     pub plan: Plan,
 }
 
+/// A new workspace's daily SMS segment budget.
+pub fn default_daily_budget() -> i32 {
+    i32::try_from(DailySegmentBudget::DEFAULT.get()).unwrap_or(i32::MAX)
+}
+
+/// Whether an account already signs in with `email`.
+pub async fn email_has_account(db: &DatabaseConnection, email: &Email) -> Result<bool, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Why no owner was added.
 #[derive(Debug, thiserror::Error)]
-pub enum CreateAccountError {
+pub(super) enum NewOwnerError {
     #[error("an account with that email already exists")]
     EmailTaken,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-/// A new workspace's daily SMS segment budget.
-pub fn default_daily_budget() -> i32 {
-    i32::try_from(DailySegmentBudget::DEFAULT.get()).unwrap_or(i32::MAX)
-}
-
-/// Creates a workspace and its owner in one transaction.
-#[tracing::instrument(skip_all)]
-pub async fn create_workspace_with_owner(
-    db: &DatabaseConnection,
-    workspace_name: &WorkspaceName,
-    email: &Email,
+/// Adds a workspace and its owner inside `txn` (the caller commits).
+pub(super) async fn insert_workspace_with_owner(
+    txn: &impl ConnectionTrait,
+    workspace_name: &str,
+    email: &str,
     password_hash: String,
     plan: Plan,
-) -> Result<Member, CreateAccountError> {
+) -> Result<Member, NewOwnerError> {
     let now = chrono::Utc::now();
     let workspace_id = Uuid::new_v4();
     let user_id = Uuid::new_v4();
-    let txn = super::begin_write(db).await?;
     workspace::ActiveModel {
         id: Set(workspace_id),
-        name: Set(workspace_name.as_str().to_owned()),
+        name: Set(workspace_name.to_owned()),
         plan: Set(plan.as_str().to_owned()),
         created_at: Set(now),
         // Set here rather than left to the column's default: sea-orm may build the returned model
         // from these values, and a field left unset failed the sign-up on SQLite now and then.
         daily_segment_budget: Set(default_daily_budget()),
     }
-    .insert(&*txn)
+    .insert(txn)
     .await?;
     let inserted = user::ActiveModel {
         id: Set(user_id),
         workspace_id: Set(workspace_id),
-        email: Set(email.as_str().to_owned()),
+        email: Set(email.to_owned()),
         password_hash: Set(password_hash),
         role: Set(Role::Owner.as_str().to_owned()),
         created_at: Set(now),
     }
-    .insert(&*txn)
+    .insert(txn)
     .await;
     match inserted {
         Ok(_) => {}
-        Err(error) if is_unique_violation(&error) => return Err(CreateAccountError::EmailTaken),
+        Err(error) if is_unique_violation(&error) => return Err(NewOwnerError::EmailTaken),
         Err(error) => return Err(error.into()),
     }
-    txn.commit().await?;
     Ok(Member {
         user_id,
         workspace_id,
-        email: email.as_str().to_owned(),
+        email: email.to_owned(),
         role: Role::Owner,
-        workspace_name: workspace_name.as_str().to_owned(),
+        workspace_name: workspace_name.to_owned(),
         plan,
     })
 }

@@ -3,7 +3,7 @@
 //! invite by its token's hash.
 use super::accounts::{Member, parse_stored};
 use super::{WriteTransaction, begin_write, is_unique_violation};
-use crate::domain::{Email, InviteProblem, InviteToken, Role};
+use crate::domain::{InviteProblem, InviteToken, Role};
 use crate::server::entities::{conversation, invite, user, workspace};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -352,34 +352,32 @@ pub async fn find_invite(
     }))
 }
 
-/// Joins the invite's workspace with its role, in one transaction: the invite is claimed by a
-/// conditional update that only one caller can win (so a link works once, however many press
-/// "Join" at the same moment), then the user is inserted. If the email is taken, the whole
-/// transaction rolls back and the link still works.
+/// Joins the invite's workspace with its role, inside `txn` (the caller commits): the invite is
+/// claimed by a conditional update that only one caller can win (so a link works once, however
+/// many confirm at the same moment), then the user is inserted. On an error the caller rolls back,
+/// and the link still works.
 #[tracing::instrument(skip_all)]
-pub async fn accept_invite(
-    db: &DatabaseConnection,
-    token: &InviteToken,
-    email: &Email,
+pub(super) async fn join_in(
+    txn: &impl ConnectionTrait,
+    invite_token_hash: &str,
+    email: &str,
     password_hash: String,
 ) -> Result<Member, AcceptError> {
     let now = Utc::now();
     let user_id = Uuid::new_v4();
-    let token_hash = token.hash_hex();
-    let txn = begin_write(db).await?;
     let claimed = invite::Entity::update_many()
         .col_expr(invite::Column::UsedAt, Expr::value(now))
         .col_expr(invite::Column::UsedBy, Expr::value(user_id))
-        .filter(invite::Column::TokenHash.eq(token_hash.as_str()))
+        .filter(invite::Column::TokenHash.eq(invite_token_hash))
         .filter(invite::Column::UsedAt.is_null())
         .filter(invite::Column::RevokedAt.is_null())
         .filter(invite::Column::ExpiresAt.gt(now))
-        .exec(&*txn)
+        .exec(txn)
         .await?;
     let found = invite::Entity::find()
-        .filter(invite::Column::TokenHash.eq(token_hash.as_str()))
+        .filter(invite::Column::TokenHash.eq(invite_token_hash))
         .find_also_related(workspace::Entity)
-        .one(&*txn)
+        .one(txn)
         .await?;
     let Some((invite, Some(workspace))) = found else {
         return Err(AcceptError::Invite(InviteProblem::Unknown));
@@ -394,24 +392,23 @@ pub async fn accept_invite(
     let inserted = user::ActiveModel {
         id: Set(user_id),
         workspace_id: Set(invite.workspace_id),
-        email: Set(email.as_str().to_owned()),
+        email: Set(email.to_owned()),
         password_hash: Set(password_hash),
         role: Set(role.as_str().to_owned()),
         created_at: Set(now),
     }
-    .insert(&*txn)
+    .insert(txn)
     .await;
     match inserted {
         Ok(_) => {}
         Err(error) if is_unique_violation(&error) => return Err(AcceptError::EmailTaken),
         Err(error) => return Err(error.into()),
     }
-    txn.commit().await?;
     tracing::info!(%user_id, workspace_id = %invite.workspace_id, invite_id = %invite.id, "invite accepted");
     Ok(Member {
         user_id,
         workspace_id: invite.workspace_id,
-        email: email.as_str().to_owned(),
+        email: email.to_owned(),
         role,
         workspace_name: workspace.name,
         plan,
