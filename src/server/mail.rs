@@ -129,7 +129,14 @@ impl Smtp {
 
 /// The newest mail this instance sent, in memory, for `/mailbox`.
 #[derive(Clone, Default)]
-pub struct LocalMailbox(Arc<Mutex<VecDeque<(DateTime<Utc>, Mail)>>>);
+pub struct LocalMailbox(Arc<Mutex<VecDeque<Kept>>>);
+
+/// A mail in the local mailbox, and when it came.
+#[derive(Clone)]
+struct Kept {
+    at: DateTime<Utc>,
+    mail: Mail,
+}
 
 /// How many mails the local mailbox keeps.
 const LOCAL_KEPT: usize = 50;
@@ -143,10 +150,13 @@ impl LocalMailbox {
         if kept.len() == LOCAL_KEPT {
             kept.pop_back();
         }
-        kept.push_front((Utc::now(), mail));
+        kept.push_front(Kept {
+            at: Utc::now(),
+            mail,
+        });
     }
 
-    fn newest_first(&self) -> Vec<(DateTime<Utc>, Mail)> {
+    fn newest_first(&self) -> Vec<Kept> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -177,7 +187,7 @@ pub async fn mailbox_page(
     if mails.is_empty() {
         html.push_str("<p>No mail yet. Sign up to get one.</p>");
     }
-    for (at, mail) in mails {
+    for Kept { at, mail } in mails {
         html.push_str(&format!(
             "<article><h2>{subject}</h2><p>To <strong>{to}</strong>, {at}</p><pre>{text}</pre><p><a href=\"{link}\">{link}</a></p></article><hr>",
             subject = escape(&mail.subject),
@@ -236,8 +246,8 @@ mod tests {
         }
         let kept = mailbox.newest_first();
         assert_eq!(kept.len(), LOCAL_KEPT);
-        assert_eq!(kept[0].1.subject, "<b>59</b>");
-        assert_eq!(kept[LOCAL_KEPT - 1].1.subject, "<b>10</b>");
+        assert_eq!(kept[0].mail.subject, "<b>59</b>");
+        assert_eq!(kept[LOCAL_KEPT - 1].mail.subject, "<b>10</b>");
     }
 
     #[test]

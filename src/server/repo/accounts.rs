@@ -1,7 +1,7 @@
 //! Workspaces and their members.
 use super::is_unique_violation;
 use crate::domain::sms_text::DailySegmentBudget;
-use crate::domain::{Email, Plan, Role};
+use crate::domain::{Email, Plan, Role, WorkspaceName};
 use crate::server::entities::{user, workspace};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -36,11 +36,33 @@ pub async fn email_has_account(db: &DatabaseConnection, email: &Email) -> Result
 
 /// Why no owner was added.
 #[derive(Debug, thiserror::Error)]
-pub(super) enum NewOwnerError {
+pub enum CreateAccountError {
     #[error("an account with that email already exists")]
     EmailTaken,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// Creates a workspace and its owner in one transaction, with no address to confirm: for seeding
+/// (the benchmarks). People sign up through a confirmed request (`sign_ups`).
+pub async fn create_workspace_with_owner(
+    db: &DatabaseConnection,
+    workspace_name: &WorkspaceName,
+    email: &Email,
+    password_hash: String,
+    plan: Plan,
+) -> Result<Member, CreateAccountError> {
+    let txn = super::begin_write(db).await?;
+    let member = insert_workspace_with_owner(
+        &*txn,
+        workspace_name.as_str(),
+        email.as_str(),
+        password_hash,
+        plan,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(member)
 }
 
 /// Adds a workspace and its owner inside `txn` (the caller commits).
@@ -50,7 +72,7 @@ pub(super) async fn insert_workspace_with_owner(
     email: &str,
     password_hash: String,
     plan: Plan,
-) -> Result<Member, NewOwnerError> {
+) -> Result<Member, CreateAccountError> {
     let now = chrono::Utc::now();
     let workspace_id = Uuid::new_v4();
     let user_id = Uuid::new_v4();
@@ -77,7 +99,7 @@ pub(super) async fn insert_workspace_with_owner(
     .await;
     match inserted {
         Ok(_) => {}
-        Err(error) if is_unique_violation(&error) => return Err(NewOwnerError::EmailTaken),
+        Err(error) if is_unique_violation(&error) => return Err(CreateAccountError::EmailTaken),
         Err(error) => return Err(error.into()),
     }
     Ok(Member {

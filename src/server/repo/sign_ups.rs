@@ -1,7 +1,7 @@
 //! Sign-ups waiting for their address to be confirmed: a new workspace's owner, or a new member
 //! joining by an invite. The form stores a request and mails its link; opening the link turns the
 //! request into the account, in one transaction. Only the SHA-256 of the link's token is stored.
-use super::accounts::{self, Member, NewOwnerError};
+use super::accounts::{self, CreateAccountError, Member};
 use super::begin_write;
 use super::team::{self, AcceptError};
 use crate::domain::{Email, InviteProblem, InviteToken, Plan, SignUpToken, WorkspaceName};
@@ -113,8 +113,8 @@ pub async fn confirm(
         )
         .await
         .map_err(|error| match error {
-            NewOwnerError::EmailTaken => ConfirmError::EmailTaken,
-            NewOwnerError::Db(error) => ConfirmError::Db(error),
+            CreateAccountError::EmailTaken => ConfirmError::EmailTaken,
+            CreateAccountError::Db(error) => ConfirmError::Db(error),
         }),
         (None, None) => Err(ConfirmError::Db(DbErr::Type(
             "a sign-up request with neither a workspace nor an invite".to_owned(),
