@@ -5,7 +5,6 @@ use crate::domain::Role;
 use crate::error::AppError;
 use crate::server_fns::auth::{SignOut, Viewer, current_viewer};
 use crate::server_fns::inbox::inbox_counts;
-use crate::wire::inbox::WaitingCounts;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -46,21 +45,13 @@ fn Layout(allowed: fn(Role) -> bool) -> impl IntoView {
     let viewer = Resource::new_blocking(|| (), |_| current_viewer());
     // Here, outside the Suspense, so the nested routes' pages see it.
     let live = provide_live_updates();
-    // Made here, before anything waits, as `viewer` is. The browser gives each resource the
-    // server's data by the order they were made; a resource made once something has waited (inside
-    // the Suspense below) could be made before or after a lazily loaded page's own, depending on
-    // how long that page's code takes to arrive, and the page would hydrate with the wrong data.
-    let counts = {
-        let changes = live.any();
-        Resource::new(move || changes.get(), |_| inbox_counts())
-    };
     view! {
         <Suspense fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) => {
                         let allowed = allowed(viewer.role);
-                        view! { <Frame viewer allowed live counts/> }.into_any()
+                        view! { <Frame viewer allowed live/> }.into_any()
                     }
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(error) => view! { <main class="p-6"><ErrorPanel error/></main> }.into_any(),
@@ -81,14 +72,11 @@ fn NotAllowed() -> impl IntoView {
 }
 
 #[component]
-fn Frame(
-    viewer: Viewer,
-    allowed: bool,
-    live: LiveUpdates,
-    counts: Resource<Result<WaitingCounts, AppError>>,
-) -> impl IntoView {
+fn Frame(viewer: Viewer, allowed: bool, live: LiveUpdates) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     connect_live_updates(live);
+    let live = live.any();
+    let counts = Resource::new(move || live.get(), |_| inbox_counts());
     let nav_link = "block rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-600 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-800";
     view! {
         <a
