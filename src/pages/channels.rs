@@ -9,19 +9,25 @@ use leptos_meta::Title;
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let id = chatbot_id_param();
-    let page = Resource::new_blocking(
+    // One server function per resource: each call finds the request's context as the resource
+    // starts. (A second call made after the first had answered could run in a render the server
+    // had already discarded, fail without its context, and be the copy the browser hydrates with.)
+    let bot = Resource::new_blocking(
         move || id.get(),
-        |id| async move {
-            let id = id.ok_or(AppError::NotFound)?;
-            let bot = get_chatbot(id).await?;
-            let channels = list_channels(id).await?;
-            Ok::<_, AppError>((bot, channels))
-        },
+        |id| async move { get_chatbot(id.ok_or(AppError::NotFound)?).await },
+    );
+    let channels = Resource::new_blocking(
+        move || id.get(),
+        |id| async move { list_channels(id.ok_or(AppError::NotFound)?).await },
     );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
-                match page.await {
+                let page = match (bot.await, channels.await) {
+                    (Ok(bot), Ok(channels)) => Ok((bot, channels)),
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                };
+                match page {
                     Ok((bot, channels)) => view! {
                         <Title text=format!("Channels · {}", bot.name)/>
                         <ChatbotHeader id=bot.id name=bot.name.clone() current="integrations"/>

@@ -14,14 +14,14 @@ use uuid::Uuid;
 pub fn WidgetPage() -> impl IntoView {
     let id = chatbot_id_param();
     let save = ServerAction::<SetWidgetOrigins>::new();
-    let page = Resource::new_blocking(
+    // One server function per resource (see the channels page for why).
+    let bot = Resource::new_blocking(
+        move || id.get(),
+        |id| async move { get_chatbot(id.ok_or(AppError::NotFound)?).await },
+    );
+    let settings = Resource::new_blocking(
         move || (id.get(), save.version().get()),
-        |(id, _)| async move {
-            let id = id.ok_or(AppError::NotFound)?;
-            let bot = get_chatbot(id).await?;
-            let settings = get_widget_settings(id).await?;
-            Ok::<_, AppError>((bot, settings))
-        },
+        |(id, _)| async move { get_widget_settings(id.ok_or(AppError::NotFound)?).await },
     );
     let error = action_error(save);
     let pending = save.pending();
@@ -29,7 +29,11 @@ pub fn WidgetPage() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
-                match page.await {
+                let page = match (bot.await, settings.await) {
+                    (Ok(bot), Ok(settings)) => Ok((bot, settings)),
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                };
+                match page {
                     Ok((bot, settings)) => view! {
                         <Title text=format!("Website widget · {}", bot.name)/>
                         <ChatbotHeader id=bot.id name=bot.name.clone() current="integrations"/>
